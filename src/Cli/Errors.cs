@@ -1,0 +1,29 @@
+using VethXdp.Vm.Conformance;
+using VethXdp.Vm.Elf;
+using VethXdp.Vm.Interpreter;
+using VethXdp.Vm.Isa;
+
+namespace VethXdp.Cli;
+
+/// <summary>Turns exceptions into one line on standard error and an exit code.</summary>
+internal static class Errors
+{
+    public static int Report(Exception ex, bool verbose)
+    {
+        string message = ex switch
+        {
+            CliError or BpfFormatException or AssemblerException or ElfLoadException or ExecutionFaultException
+                or ConformanceFormatException or FormatException => ex.Message,
+            FileNotFoundException f => $"{f.FileName}: no such file",
+            DirectoryNotFoundException or UnauthorizedAccessException or IOException => ex.Message,
+            _ => $"internal error: {ex.GetType().Name}: {ex.Message}",
+        };
+        Console.Error.WriteLine($"vethxdp: {message}");
+        if (verbose)
+        {
+            Console.Error.WriteLine(ex);
+        }
+
+        return ExitCode.BadInput;
+    }
+}

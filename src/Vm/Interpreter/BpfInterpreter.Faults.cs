@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using VethXdp.Vm.Isa;
+using VethXdp.Vm.Memory;
+
+namespace VethXdp.Vm.Interpreter;
+
+// Cold paths: every fault is raised here, so the main loop formats no strings.
+public sealed partial class BpfInterpreter
+{
+    [DoesNotReturn, StackTraceHidden]
+    private static void ThrowOutOfBounds(RegionTable regions, int pc, ulong address, int size, bool write) =>
+        throw new ExecutionFaultException(pc, FaultKind.OutOfBounds, regions.DescribeViolation(address, size, write));
+
+    [DoesNotReturn, StackTraceHidden]
+    private static void ThrowContextAccess(int pc, long offset, int size) =>
+        throw new ExecutionFaultException(
+            pc,
+            FaultKind.InvalidContextAccess,
+            $"invalid bpf_context access off={offset} size={size} (xdp_md allows aligned 4-byte loads only)");
+
+    [DoesNotReturn, StackTraceHidden]
+    private static void ThrowBudgetExceeded(int pc, long budget) =>
+        throw new ExecutionFaultException(pc, FaultKind.BudgetExceeded, $"instruction budget of {budget} exceeded");
+
+    [DoesNotReturn, StackTraceHidden]
+    private static void ThrowFellOffEnd(ReadOnlySpan<Instruction> slots)
+    {
+        // Jumps are validated, so only the last instruction (or an lddw just before it) can fall through.
+        int last = slots.Length - 1;
+        if (slots.Length >= 2 && slots[^2].IsLdImm64)
+        {
+            last = slots.Length - 2;
+        }
+
+        throw new ExecutionFaultException(
+            last,
+            FaultKind.FellOffEnd,
+            "execution fell off the end of the program (the last instruction is not exit or a jump)");
+    }
+
+    [DoesNotReturn, StackTraceHidden]
+    private static void ThrowCallStackExceeded(int pc) =>
+        throw new ExecutionFaultException(pc, FaultKind.CallStackExceeded, $"the call stack of {MaxCallFrames} frames is exceeded");
+
+    [DoesNotReturn, StackTraceHidden]
+    private static void ThrowKfuncCall(int pc) =>
+        throw new ExecutionFaultException(pc, FaultKind.NotSupported, "kfunc calls are not supported yet");
+
+    [DoesNotReturn, StackTraceHidden]
+    private static void ThrowPseudoLoad(int pc, int src)
+    {
+        string reason = (PseudoSrc)src switch
+        {
+            PseudoSrc.Func => "64-bit immediate load of a function address (src=4) is not supported yet",
+            PseudoSrc.BtfId => "64-bit immediate load of a kernel variable (src=3) is not supported",
+            _ => $"map loads are not supported until maps exist (lddw src={src})",
+        };
+        throw new ExecutionFaultException(pc, FaultKind.NotSupported, reason);
+    }
+
+    [DoesNotReturn, StackTraceHidden]
+    private static void ThrowUnknownHelper(int pc, long id) =>
+        throw new ExecutionFaultException(pc, FaultKind.UnknownHelper, $"unknown helper id {id}");
+
+    [DoesNotReturn, StackTraceHidden]
+    private static void ThrowFramePointerWrite(int pc) =>
+        throw new ExecutionFaultException(pc, FaultKind.InvalidInstruction, "frame pointer is read only");
+
+    [DoesNotReturn, StackTraceHidden]
+    private static ulong ThrowInvalidAtomic(int pc, int op) =>
+        throw new ExecutionFaultException(pc, FaultKind.InvalidInstruction, $"invalid atomic operation 0x{op:x}");
+
+    [DoesNotReturn, StackTraceHidden]
+    private static void ThrowInvalidOpcode(int pc, byte opcode) =>
+        throw new ExecutionFaultException(pc, FaultKind.InvalidInstruction, $"unknown opcode 0x{opcode:x2}");
+}

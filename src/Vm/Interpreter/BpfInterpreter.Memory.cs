@@ -1,0 +1,239 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using VethXdp.Vm.Helpers;
+using VethXdp.Vm.Isa;
+using VethXdp.Vm.Memory;
+
+namespace VethXdp.Vm.Interpreter;
+
+public sealed unsafe partial class BpfInterpreter
+{
+    // Every access goes through here first: the region that holds all `size` bytes and allows the access, or a fault.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int CheckAccess(RegionTable regions, int pc, ulong address, int size, bool write)
+    {
+        int region = regions.Find(address, size, write);
+        if (region < 0)
+        {
+            ThrowOutOfBounds(regions, pc, address, size, write);
+        }
+
+        return region;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private T Read<T>(RegionTable regions, int pc, ulong address, int contextRegion)
+        where T : unmanaged
+    {
+        int region = CheckAccess(regions, pc, address, sizeof(T), write: false);
+        if (region == contextRegion)
+        {
+            // Only aligned 4-byte loads of xdp_md fields are valid; this load is not one (LdxW is handled apart).
+            ThrowContextAccess(pc, (long)(address - _xdp.Address), sizeof(T));
+        }
+
+        return Unsafe.ReadUnaligned<T>((void*)address);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Write<T>(RegionTable regions, int pc, ulong address, T value)
+        where T : unmanaged
+    {
+        // The context region is read only, so a store to it fails here like any other bad store.
+        CheckAccess(regions, pc, address, sizeof(T), write: true);
+        Unsafe.WriteUnaligned((void*)address, value);
+    }
+
+    // A 4-byte load from the context: data, data_end and data_meta give the full 64-bit pointers.
+    // kernel: xdp_convert_ctx_access()
+    private ulong LoadContext(int pc, ulong address, int size)
+    {
+        long offset = (long)(address - _xdp.Address);
+        if (!_xdp.TryLoad(offset, size, out ulong value))
+        {
+            ThrowContextAccess(pc, offset, size);
+        }
+
+        return value;
+    }
+
+    // LD_ABS / LD_IND: r0 = the big-endian value at packet[offset]; false when it is out of bounds.
+    // The offset is the s32 imm (plus src for IND, truncated to s32) as the kernel's bpf_skb_load_helper takes it.
+    private static bool LoadPacketLegacy(in Instruction insn, ref RegisterFile regs, byte* packet, int packetLength)
+    {
+        long offset = insn.Mode == MemMode.Ind
+            ? (int)(regs[insn.SrcReg] + (ulong)(long)insn.Imm)
+            : insn.Imm;
+        int size = insn.AccessBytes;
+        if (offset < 0 || offset > packetLength - size)
+        {
+            return false;
+        }
+
+        byte* p = packet + offset;
+        regs[0] = size switch
+        {
+            4 => BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<uint>(p)),
+            2 => BinaryPrimitives.ReverseEndianness(Unsafe.ReadUnaligned<ushort>(p)),
+            _ => *p,
+        };
+        return true;
+    }
+
+    // BPF_ATOMIC | BPF_DW: add/or/and/xor (optionally with BPF_FETCH), xchg, cmpxchg on 8 bytes.
+    private static void Atomic64(RegionTable regions, int pc, in Instruction insn, ref RegisterFile regs)
+    {
+        int op = insn.Imm;
+        int srcReg = insn.SrcReg;
+        bool fetch = (op & (int)AtomicOp.Fetch) != 0 && op != (int)AtomicOp.CmpXchg;
+        if (fetch && srcReg == 10)
+        {
+            ThrowFramePointerWrite(pc);
+        }
+
+        ulong address = regs[insn.DstReg] + (ulong)(long)insn.Offset;
+        CheckAccess(regions, pc, address, 8, write: true);
+        ulong src = regs[srcReg];
+        ulong old;
+        if ((address & 7) == 0)
+        {
+            ref long cell = ref Unsafe.AsRef<long>((void*)address);
+            old = op switch
+            {
+                (int)AtomicOp.Add or (int)AtomicOp.Add | (int)AtomicOp.Fetch => (ulong)Interlocked.Add(ref cell, (long)src) - src,
+                (int)AtomicOp.Or or (int)AtomicOp.Or | (int)AtomicOp.Fetch => (ulong)Interlocked.Or(ref cell, (long)src),
+                (int)AtomicOp.And or (int)AtomicOp.And | (int)AtomicOp.Fetch => (ulong)Interlocked.And(ref cell, (long)src),
+                (int)AtomicOp.Xor or (int)AtomicOp.Xor | (int)AtomicOp.Fetch => XorAtomic(ref cell, src),
+                (int)AtomicOp.Xchg => (ulong)Interlocked.Exchange(ref cell, (long)src),
+                (int)AtomicOp.CmpXchg => (ulong)Interlocked.CompareExchange(ref cell, (long)src, (long)regs[0]),
+                _ => ThrowInvalidAtomic(pc, op),
+            };
+        }
+        else
+        {
+            // The kernel refuses misaligned atomics; here they still work, without atomicity.
+            old = Unsafe.ReadUnaligned<ulong>((void*)address);
+            Unsafe.WriteUnaligned((void*)address, Apply(pc, op, old, src, regs[0]));
+        }
+
+        if (op == (int)AtomicOp.CmpXchg)
+        {
+            regs[0] = old;
+        }
+        else if (fetch)
+        {
+            regs[srcReg] = old;
+        }
+    }
+
+    // BPF_ATOMIC | BPF_W: the same on 4 bytes; fetched values are zero-extended, cmpxchg compares r0's low 32 bits.
+    private static void Atomic32(RegionTable regions, int pc, in Instruction insn, ref RegisterFile regs)
+    {
+        int op = insn.Imm;
+        int srcReg = insn.SrcReg;
+        bool fetch = (op & (int)AtomicOp.Fetch) != 0 && op != (int)AtomicOp.CmpXchg;
+        if (fetch && srcReg == 10)
+        {
+            ThrowFramePointerWrite(pc);
+        }
+
+        ulong address = regs[insn.DstReg] + (ulong)(long)insn.Offset;
+        CheckAccess(regions, pc, address, 4, write: true);
+        uint src = (uint)regs[srcReg];
+        uint old;
+        if ((address & 3) == 0)
+        {
+            ref int cell = ref Unsafe.AsRef<int>((void*)address);
+            old = op switch
+            {
+                (int)AtomicOp.Add or (int)AtomicOp.Add | (int)AtomicOp.Fetch => (uint)Interlocked.Add(ref cell, (int)src) - src,
+                (int)AtomicOp.Or or (int)AtomicOp.Or | (int)AtomicOp.Fetch => (uint)Interlocked.Or(ref cell, (int)src),
+                (int)AtomicOp.And or (int)AtomicOp.And | (int)AtomicOp.Fetch => (uint)Interlocked.And(ref cell, (int)src),
+                (int)AtomicOp.Xor or (int)AtomicOp.Xor | (int)AtomicOp.Fetch => XorAtomic(ref cell, src),
+                (int)AtomicOp.Xchg => (uint)Interlocked.Exchange(ref cell, (int)src),
+                (int)AtomicOp.CmpXchg => (uint)Interlocked.CompareExchange(ref cell, (int)src, (int)regs[0]),
+                _ => (uint)ThrowInvalidAtomic(pc, op),
+            };
+        }
+        else
+        {
+            old = Unsafe.ReadUnaligned<uint>((void*)address);
+            Unsafe.WriteUnaligned((void*)address, (uint)Apply(pc, op, old, src, (uint)regs[0]));
+        }
+
+        if (op == (int)AtomicOp.CmpXchg)
+        {
+            regs[0] = old;
+        }
+        else if (fetch)
+        {
+            regs[srcReg] = old;
+        }
+    }
+
+    private static ulong XorAtomic(ref long cell, ulong src)
+    {
+        long seen = Volatile.Read(ref cell);
+        while (true)
+        {
+            long found = Interlocked.CompareExchange(ref cell, seen ^ (long)src, seen);
+            if (found == seen)
+            {
+                return (ulong)found;
+            }
+
+            seen = found;
+        }
+    }
+
+    private static uint XorAtomic(ref int cell, uint src)
+    {
+        int seen = Volatile.Read(ref cell);
+        while (true)
+        {
+            int found = Interlocked.CompareExchange(ref cell, seen ^ (int)src, seen);
+            if (found == seen)
+            {
+                return (uint)found;
+            }
+
+            seen = found;
+        }
+    }
+
+    // The new memory value of an atomic operation (for the non-atomic, misaligned path).
+    private static ulong Apply(int pc, int op, ulong old, ulong src, ulong r0) => (op & ~(int)AtomicOp.Fetch) switch
+    {
+        (int)AtomicOp.Add => old + src,
+        (int)AtomicOp.Or => old | src,
+        (int)AtomicOp.And => old & src,
+        (int)AtomicOp.Xor => old ^ src,
+        (int)AtomicOp.Xchg & ~(int)AtomicOp.Fetch => src,
+        (int)AtomicOp.CmpXchg & ~(int)AtomicOp.Fetch => old == r0 ? src : old,
+        _ => ThrowInvalidAtomic(pc, op),
+    };
+
+    // A helper call (by imm, or by register for callx). r1-r5 are left as they were; a fault a helper raises
+    // gets this instruction's index, and any other exception becomes a HelperFailed fault.
+    private ulong CallHelper(int pc, long id, ref RegisterFile regs)
+    {
+        if (id < 0 || id > int.MaxValue || !_helpers.TryGet((int)id, out HelperFunc? helper))
+        {
+            ThrowUnknownHelper(pc, id);
+            return 0; // unreachable: keeps definite assignment of `helper` simple
+        }
+
+        try
+        {
+            return helper(regs[1], regs[2], regs[3], regs[4], regs[5], Env);
+        }
+        catch (ExecutionFaultException e) when (e.Pc < 0)
+        {
+            throw new ExecutionFaultException(pc, e.Kind, e.Reason, e);
+        }
+        catch (Exception e) when (e is not ExecutionFaultException)
+        {
+            throw new ExecutionFaultException(pc, FaultKind.HelperFailed, $"helper {_helpers.GetName((int)id) ?? "#" + id} failed: {e.Message}", e);
+        }
+    }
+}

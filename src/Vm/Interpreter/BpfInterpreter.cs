@@ -1,0 +1,169 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using VethXdp.Vm.Helpers;
+using VethXdp.Vm.Isa;
+using VethXdp.Vm.Memory;
+using VethXdp.Vm.Xdp;
+
+namespace VethXdp.Vm.Interpreter;
+
+/// <summary>The checked reference interpreter: RFC 9669 up to cpu v4 as Linux 6.x runs it, plus callx.</summary>
+/// <remarks>
+/// Register values are real host addresses, but every load and store is checked against the run's
+/// <see cref="RegionTable"/> first (stack frames, the input memory or packet, the context), so a program
+/// can never touch memory outside them: it stops with an <see cref="ExecutionFaultException"/> instead.
+/// Stacks and the context live in pinned memory owned by the instance and reused across runs; a run
+/// allocates nothing. One instance runs on one thread at a time.
+/// </remarks>
+public sealed unsafe partial class BpfInterpreter : IDisposable
+{
+    /// <summary>Maximum depth of BPF-to-BPF calls, counting the main function (the kernel's MAX_CALL_FRAMES).</summary>
+    public const int MaxCallFrames = 8;
+
+    /// <summary>Stack bytes per frame (MAX_BPF_STACK); R10 points at the top.</summary>
+    public const int StackSize = 512;
+
+    // Unregistered bytes below and above every frame: a frame overflow lands in no region and faults,
+    // instead of silently hitting the neighbouring frame.
+    private const int StackGuard = 64;
+    private const int FrameStride = StackSize + StackGuard;
+
+    // The context region index of a run without a context (never a valid index, never -1 = "no region").
+    private const int NoContext = -2;
+
+    private static readonly string[] s_frameNames =
+    [
+        "stack frame 0", "stack frame 1", "stack frame 2", "stack frame 3",
+        "stack frame 4", "stack frame 5", "stack frame 6", "stack frame 7",
+    ];
+
+    private readonly BpfProgram _program;
+    private readonly HelperTable _helpers;
+    private readonly long _budget;
+    private readonly XdpContext _xdp = new();
+    private readonly CallFrame[] _frames = new CallFrame[MaxCallFrames];
+
+    // [guard][frame 0][guard][frame 1]...[frame 7][guard], pinned on the POH.
+    private byte[]? _stackBlock;
+    private readonly ulong _stackBase;
+    private bool _running;
+    private bool _disposed;
+
+    /// <summary>Prepares <paramref name="program"/> for running; throws <see cref="BpfFormatException"/> if it is malformed.</summary>
+    /// <param name="program">The program (validated again here, so unchecked programs are safe too).</param>
+    /// <param name="helpers">Helpers by id; <see cref="HelperTable.CreateDefault"/> when null.</param>
+    /// <param name="options">Limits; <see cref="InterpreterOptions.Default"/> when null.</param>
+    public BpfInterpreter(BpfProgram program, HelperTable? helpers = null, InterpreterOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        if (InstructionValidator.Validate(program.Slots) is { } error)
+        {
+            throw new BpfFormatException(error.Pc, error.Reason);
+        }
+
+        options ??= InterpreterOptions.Default;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.InstructionBudget, nameof(options));
+
+        _program = program;
+        _helpers = helpers ?? HelperTable.CreateDefault();
+        _budget = options.InstructionBudget;
+        Env = new RuntimeEnv();
+
+        // 64 spare bytes so the first frame can start on a 64-byte boundary.
+        _stackBlock = GC.AllocateArray<byte>(64 + StackGuard + (MaxCallFrames * FrameStride), pinned: true);
+        ulong blockStart = (ulong)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_stackBlock));
+        _stackBase = ((blockStart + 63) & ~63UL) + StackGuard;
+    }
+
+    /// <summary>The program being run.</summary>
+    public BpfProgram Program => _program;
+
+    /// <summary>The run state helpers see: region table and virtual clock. Persistent regions added here survive runs.</summary>
+    public RuntimeEnv Env { get; }
+
+    /// <summary>Runs with r1 = the address of <paramref name="memory"/> (0 when empty) and r2 = its length.</summary>
+    /// <remarks>The memory is pinned and registered as a writable region for the run; LD_ABS/LD_IND read it as the packet.</remarks>
+    public RunResult RunWithMemory(Span<byte> memory)
+    {
+        var regions = BeginRun();
+        int baseCount = regions.Count;
+        try
+        {
+            fixed (byte* p = memory)
+            {
+                if (memory.Length > 0)
+                {
+                    regions.Add(new MemoryRegion((ulong)p, (ulong)memory.Length, RegionKind.Input, Writable: true, "input memory"));
+                }
+
+                return Execute((ulong)p, (ulong)memory.Length, p, memory.Length, NoContext);
+            }
+        }
+        finally
+        {
+            EndRun(regions, baseCount);
+        }
+    }
+
+    /// <summary>Runs as an XDP program: r1 = a read-only <c>struct xdp_md</c> over <paramref name="packet"/>.</summary>
+    /// <remarks>The packet region is exactly [data_meta, data_end); there is no headroom or tailroom.</remarks>
+    public RunResult RunXdp(Span<byte> packet, uint ingressIfindex = 1, uint rxQueueIndex = 0)
+    {
+        var regions = BeginRun();
+        int baseCount = regions.Count;
+        try
+        {
+            fixed (byte* p = packet)
+            {
+                // An empty packet still gets a non-null data pointer: the first stack guard, where nothing is registered.
+                ulong data = p != null ? (ulong)p : _stackBase - StackGuard;
+                _xdp.Set(data, data + (ulong)packet.Length, ingressIfindex, rxQueueIndex);
+                int contextRegion = regions.Add(_xdp.Region);
+                if (packet.Length > 0)
+                {
+                    regions.Add(_xdp.PacketRegion);
+                }
+
+                return Execute(_xdp.Address, 0, (byte*)data, packet.Length, contextRegion);
+            }
+        }
+        finally
+        {
+            EndRun(regions, baseCount);
+        }
+    }
+
+    /// <summary>Releases the pinned stacks; later runs throw <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose()
+    {
+        _disposed = true;
+        _stackBlock = null;
+    }
+
+    private RegionTable BeginRun()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_running)
+        {
+            throw new InvalidOperationException("this interpreter is already running a program (runs do not nest)");
+        }
+
+        _running = true;
+        return Env.Regions;
+    }
+
+    private void EndRun(RegionTable regions, int baseCount)
+    {
+        regions.Truncate(baseCount);
+        _running = false;
+    }
+
+    // Registers the stack of frame `depth` (zeroed, so runs are reproducible) and returns its R10.
+    private ulong EnterFrame(RegionTable regions, int depth)
+    {
+        ulong start = _stackBase + (ulong)(depth * FrameStride);
+        new Span<byte>((void*)start, StackSize).Clear();
+        regions.Add(new MemoryRegion(start, StackSize, RegionKind.Stack, Writable: true, s_frameNames[depth]));
+        return start + StackSize;
+    }
+}

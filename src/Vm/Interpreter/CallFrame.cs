@@ -1,0 +1,14 @@
+namespace VethXdp.Vm.Interpreter;
+
+/// <summary>What a BPF-to-BPF call saves for its return: the return pc and the callee-saved registers.</summary>
+internal struct CallFrame
+{
+    /// <summary>The slot after the call.</summary>
+    public int ReturnPc;
+
+    /// <summary>The region count before the callee's stack frame was registered.</summary>
+    public int RegionCount;
+
+    /// <summary>Callee-saved r6-r9 and the caller's frame pointer.</summary>
+    public ulong R6, R7, R8, R9, R10;
+}

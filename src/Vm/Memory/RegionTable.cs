@@ -1,0 +1,185 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+
+namespace VethXdp.Vm.Memory;
+
+/// <summary>The memory regions of one run: every load and store is checked against this table before it happens.</summary>
+/// <remarks>
+/// A small array searched linearly, with a last-hit cache: consecutive accesses nearly always
+/// touch the same region (the stack or the packet), so the common check is one subtraction and
+/// two compares. Regions are added and removed in stack order (a call adds its frame, the return
+/// removes it); <see cref="Count"/> and <see cref="Truncate"/> let a run restore the table it found.
+/// </remarks>
+public sealed class RegionTable
+{
+    private MemoryRegion[] _regions = new MemoryRegion[16];
+    private int _count;
+    private int _lastHit;
+
+    /// <summary>Number of registered regions.</summary>
+    public int Count => _count;
+
+    /// <summary>The region at <paramref name="index"/> (0 = registered first).</summary>
+    public MemoryRegion this[int index]
+    {
+        get
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(index);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _count);
+            return _regions[index];
+        }
+    }
+
+    /// <summary>Registers a region and returns its index; it must not overlap a registered one.</summary>
+    public int Add(in MemoryRegion region)
+    {
+        if (region.Length != 0)
+        {
+            if (region.Start + region.Length < region.Start)
+            {
+                throw new ArgumentException($"region {region} wraps around the address space", nameof(region));
+            }
+
+            for (int i = 0; i < _count; i++)
+            {
+                var r = _regions[i];
+                if (r.Length != 0 && region.Start < r.End && r.Start < region.End)
+                {
+                    throw new InvalidOperationException($"region {region} overlaps {r}");
+                }
+            }
+        }
+
+        if (_count == _regions.Length)
+        {
+            Array.Resize(ref _regions, _regions.Length * 2);
+        }
+
+        _regions[_count] = region;
+        return _count++;
+    }
+
+    /// <summary>Removes the most recently added region.</summary>
+    public void RemoveLast()
+    {
+        if (_count == 0)
+        {
+            throw new InvalidOperationException("no region to remove");
+        }
+
+        _count--;
+    }
+
+    /// <summary>Removes every region added after the first <paramref name="count"/>.</summary>
+    public void Truncate(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (count < _count)
+        {
+            _count = count;
+        }
+    }
+
+    /// <summary>Removes every region.</summary>
+    public void Clear() => _count = 0;
+
+    /// <summary>
+    /// The index of the region that holds all <paramref name="size"/> bytes at <paramref name="address"/>
+    /// and allows the access (a store needs a writable region), or -1.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Find(ulong address, int size, bool write)
+    {
+        int i = _lastHit;
+        if (i < _count)
+        {
+            ref readonly var r = ref _regions[i];
+            ulong offset = address - r.Start;
+            if (offset < r.Length && r.Length - offset >= (ulong)size && (r.Writable || !write))
+            {
+                return i;
+            }
+        }
+
+        return FindSlow(address, size, write);
+    }
+
+    /// <summary>True when the access is allowed; see <see cref="Find"/>.</summary>
+    public bool IsAccessible(ulong address, int size, bool write) => Find(address, size, write) >= 0;
+
+    private int FindSlow(ulong address, int size, bool write)
+    {
+        for (int i = 0; i < _count; i++)
+        {
+            ref readonly var r = ref _regions[i];
+            if (r.Contains(address, size) && (r.Writable || !write))
+            {
+                _lastHit = i;
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>
+    /// Explains why an access that <see cref="Find"/> refused is refused, naming the nearest region:
+    /// <c>out-of-bounds store of 4 bytes at 0x7f0 (8 bytes past the end of stack frame 0 [0x5f0, 512 bytes))</c>.
+    /// </summary>
+    public string DescribeViolation(ulong address, int size, bool write)
+    {
+        var sb = new StringBuilder();
+        sb.Append("out-of-bounds ").Append(write ? "store" : "load").Append(" of ").Append(size)
+          .Append(size == 1 ? " byte" : " bytes").Append(" at 0x").Append(address.ToString("x")).Append(" (");
+        sb.Append(DescribeNearest(address, size, write)).Append(')');
+        return sb.ToString();
+    }
+
+    private string DescribeNearest(ulong address, int size, bool write)
+    {
+        if (_count == 0)
+        {
+            return "no memory regions are registered";
+        }
+
+        // A region that holds the first byte: either the access runs past its end, or it is read only.
+        for (int i = 0; i < _count; i++)
+        {
+            var r = _regions[i];
+            if (address - r.Start < r.Length)
+            {
+                if (r.Contains(address, size))
+                {
+                    return write && !r.Writable ? $"{r} is read-only" : $"{r} refuses the access";
+                }
+
+                ulong past = address + (ulong)size - r.End;
+                return $"the last {past} {(past == 1 ? "byte is" : "bytes are")} past the end of {r}";
+            }
+        }
+
+        // Otherwise the region at the smallest distance.
+        int best = 0;
+        ulong bestDistance = ulong.MaxValue;
+        for (int i = 0; i < _count; i++)
+        {
+            var r = _regions[i];
+            ulong d = address < r.Start ? r.Start - address : address - r.End;
+            if (d < bestDistance)
+            {
+                bestDistance = d;
+                best = i;
+            }
+        }
+
+        var n = _regions[best];
+        if (address < n.Start)
+        {
+            return $"{bestDistance} {(bestDistance == 1 ? "byte" : "bytes")} before the start of {n}";
+        }
+
+        return bestDistance == 0
+            ? $"just past the end of {n}"
+            : $"{bestDistance} {(bestDistance == 1 ? "byte" : "bytes")} past the end of {n}";
+    }
+}

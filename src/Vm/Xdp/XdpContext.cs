@@ -1,0 +1,101 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using VethXdp.Vm.Memory;
+
+namespace VethXdp.Vm.Xdp;
+
+/// <summary>One <c>struct xdp_md</c> in pinned memory, reused packet after packet.</summary>
+/// <remarks>
+/// The program receives <see cref="Address"/> in r1. Reads go through <see cref="TryLoad"/>, which applies
+/// the kernel's context-access rules: only aligned 4-byte loads of a field are valid
+/// (<c>__is_valid_xdp_access</c>), and those of data, data_end and data_meta yield the full 64-bit pointers.
+/// </remarks>
+public sealed unsafe class XdpContext
+{
+    // Pinned on the POH: the address stays valid for the object's lifetime and needs no freeing.
+    private readonly byte[] _block = GC.AllocateArray<byte>(XdpMd.Size, pinned: true);
+
+    /// <summary>Creates a context over an empty packet at address 0.</summary>
+    public XdpContext()
+    {
+        Address = (ulong)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_block));
+    }
+
+    /// <summary>Host address of the 24-byte structure.</summary>
+    public ulong Address { get; }
+
+    /// <summary>Packet start (what a load of data returns).</summary>
+    public ulong Data { get; private set; }
+
+    /// <summary>One past the packet end (what a load of data_end returns).</summary>
+    public ulong DataEnd { get; private set; }
+
+    /// <summary>Metadata start (equal to <see cref="Data"/>: no metadata area).</summary>
+    public ulong DataMeta { get; private set; }
+
+    /// <summary>The receiving interface.</summary>
+    public uint IngressIfindex { get; private set; }
+
+    /// <summary>The receive queue.</summary>
+    public uint RxQueueIndex { get; private set; }
+
+    /// <summary>The devmap egress interface (0).</summary>
+    public uint EgressIfindex { get; private set; }
+
+    /// <summary>The read-only context region to register for a run.</summary>
+    public MemoryRegion Region => new(Address, XdpMd.Size, RegionKind.Context, Writable: false, "context");
+
+    /// <summary>The packet region for a run: exactly [data_meta, data_end), writable.</summary>
+    public MemoryRegion PacketRegion => new(DataMeta, DataEnd - DataMeta, RegionKind.Packet, Writable: true, "packet");
+
+    /// <summary>Points the context at a packet [<paramref name="data"/>, <paramref name="dataEnd"/>).</summary>
+    public void Set(ulong data, ulong dataEnd, uint ingressIfindex, uint rxQueueIndex)
+    {
+        if (dataEnd < data)
+        {
+            throw new ArgumentOutOfRangeException(nameof(dataEnd), "data_end is below data");
+        }
+
+        Data = data;
+        DataEnd = dataEnd;
+        DataMeta = data;
+        IngressIfindex = ingressIfindex;
+        RxQueueIndex = rxQueueIndex;
+        EgressIfindex = 0;
+
+        // The bytes a debugger or a raw reader sees: the low halves of the pointers, then the u32 fields.
+        var b = _block.AsSpan();
+        BinaryPrimitives.WriteUInt32LittleEndian(b[XdpMd.Data..], (uint)data);
+        BinaryPrimitives.WriteUInt32LittleEndian(b[XdpMd.DataEnd..], (uint)dataEnd);
+        BinaryPrimitives.WriteUInt32LittleEndian(b[XdpMd.DataMeta..], (uint)data);
+        BinaryPrimitives.WriteUInt32LittleEndian(b[XdpMd.IngressIfindex..], ingressIfindex);
+        BinaryPrimitives.WriteUInt32LittleEndian(b[XdpMd.RxQueueIndex..], rxQueueIndex);
+        BinaryPrimitives.WriteUInt32LittleEndian(b[XdpMd.EgressIfindex..], 0);
+    }
+
+    /// <summary>
+    /// The value a load of <paramref name="size"/> bytes at <paramref name="offset"/> into the context yields,
+    /// or false when the kernel would refuse the access (anything but an aligned 4-byte load of a field).
+    /// </summary>
+    // kernel: xdp_is_valid_access() and xdp_convert_ctx_access()
+    public bool TryLoad(long offset, int size, out ulong value)
+    {
+        value = 0;
+        if (size != 4 || offset < 0 || offset >= XdpMd.Size || offset % 4 != 0)
+        {
+            return false;
+        }
+
+        value = offset switch
+        {
+            XdpMd.Data => Data,
+            XdpMd.DataEnd => DataEnd,
+            XdpMd.DataMeta => DataMeta,
+            XdpMd.IngressIfindex => IngressIfindex,
+            XdpMd.RxQueueIndex => RxQueueIndex,
+            _ => EgressIfindex,
+        };
+        return true;
+    }
+}
