@@ -220,15 +220,19 @@ public sealed class CommandTests : IDisposable
     [Fact]
     public void Disasm_Json_ListsSectionsFunctionsAndBothTexts()
     {
-        var obj = Directory.GetFiles(Path.Combine(TestPaths.CorpusDir, "xdp"), "*.v4.o").First();
+        var obj = Path.Combine(TestPaths.CorpusDir, "xdp", "xdp_port_filter.v4.o");
         var r = CliProcess.Run("disasm", obj, "--json");
         Assert.True(r.ExitCode == 0, r.StdErr);
         using var doc = JsonDocument.Parse(r.StdOut);
-        var sections = doc.RootElement.GetProperty("sections");
-        Assert.True(sections.GetArrayLength() > 0);
-        var first = sections[0].GetProperty("instructions")[0];
-        Assert.False(string.IsNullOrEmpty(first.GetProperty("llvm").GetString()));
-        Assert.False(string.IsNullOrEmpty(first.GetProperty("kernel").GetString()));
+        Assert.Equal("GPL", doc.RootElement.GetProperty("license").GetString());
+        var xdp = doc.RootElement.GetProperty("sections").EnumerateArray().Single(s => s.GetProperty("name").GetString() == "xdp");
+        Assert.Equal("xdp_port_filter", xdp.GetProperty("functions")[0].GetProperty("name").GetString());
+        var insns = xdp.GetProperty("instructions").EnumerateArray().ToArray();
+        Assert.Equal(1, insns[1].GetProperty("pc").GetInt32());
+        Assert.Equal("r2 = *(u32 *)(r1 + 0x4)", insns[1].GetProperty("llvm").GetString());
+        Assert.Equal("r2 = *(u32 *)(r1 +4)", insns[1].GetProperty("kernel").GetString());
+        Assert.Contains(insns, i => i.GetProperty("llvm").GetString()!.Contains("goto +0x", StringComparison.Ordinal)
+            && i.GetProperty("llvm").GetString()!.Contains("<xdp_port_filter+0x", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -50,7 +50,7 @@ public sealed class PluginProtocolTests(ITestOutputHelper output)
 
         psi.Environment["VETHXDP_DLL"] = CliProcess.CommandDll;
         using var p = System.Diagnostics.Process.Start(psi)!;
-        p.StandardInput.WriteLine(Base16(RunnerElfWriter.Write(code, ".text")));
+        p.StandardInput.WriteLine(Base16(TinyElf.ForRunner(code, ".text")));
         p.StandardInput.Close();
         string stdout = p.StandardOutput.ReadToEnd(), stderr = p.StandardError.ReadToEnd();
         Assert.True(p.WaitForExit(60_000));
@@ -122,7 +122,7 @@ public sealed class PluginProtocolTests(ITestOutputHelper output)
 
         string stdin = mode == RunnerMode.Raw
             ? Base16(bytecode)
-            : Base16(RunnerElfWriter.Write(bytecode, mode == RunnerMode.ElfXdpProlog ? "xdp" : ".text"));
+            : Base16(TinyElf.ForRunner(bytecode, mode == RunnerMode.ElfXdpProlog ? "xdp" : ".text"));
         var r = CliProcess.Run(args, stdin + "\n");
         if (r.ExitCode != 0)
         {

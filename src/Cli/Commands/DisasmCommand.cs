@@ -72,7 +72,7 @@ internal static class DisasmCommand
         }
 
         w.WriteStartArray("sections");
-        foreach (var section in obj.Sections)
+        foreach (var section in obj.Sections.Where(s => s.SlotCount > 0))
         {
             var functions = obj.Functions.Where(f => f.SectionName == section.Name).OrderBy(f => f.StartSlot).ToArray();
             WriteSection(w, section.Name, [.. section.Slots], pc =>

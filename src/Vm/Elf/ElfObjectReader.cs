@@ -131,10 +131,11 @@ public static class ElfObjectReader
         ushort shnum = BinaryPrimitives.ReadUInt16LittleEndian(b[0x3c..]);
         ushort shstrndx = BinaryPrimitives.ReadUInt16LittleEndian(b[0x3e..]);
 
-        if (phnum != 0 && !Fits(phoff, (ulong)phnum * phentsize, b.Length))
+        if (phnum != 0)
         {
+            // Relocatable objects have no segments; ELFSharp would try to read them.
             throw new ElfLoadException(file, null, (long)Math.Min(phoff, long.MaxValue),
-                $"program header table ({phnum} entries) extends past the end of the file ({b.Length} bytes)");
+                $"relocatable object with {phnum} program headers (phentsize {phentsize}); BPF objects have none");
         }
 
         if (shnum == 0 || shoff == 0)
@@ -196,7 +197,59 @@ public static class ElfObjectReader
             result[i] = new RawSection(name, h.Type, h.Flags, h.Offset, h.Size, h.Link, h.EntrySize);
         }
 
+        for (int i = 0; i < shnum; i++)
+        {
+            // ELFSharp casts these two by name to string tables.
+            if ((result[i].Name is ".strtab" or ".dynstr") && result[i].Type != ShtStrtab)
+            {
+                throw new ElfLoadException(file, result[i].Name, -1, $"section type {result[i].Type} is not a string table (SHT_STRTAB)");
+            }
+        }
+
+        for (int i = 0; i < shnum; i++)
+        {
+            if (result[i].Type == ShtSymtab)
+            {
+                CheckSymbolTable(b, result, i, file);
+            }
+        }
+
         return result;
+    }
+
+    // Every entry whole, the string table sh_link names present, every name inside it and NUL-terminated,
+    // every section index either special or existing. ELFSharp then reads the entries without surprises.
+    private static void CheckSymbolTable(ReadOnlySpan<byte> b, RawSection[] raw, int index, string file)
+    {
+        var symtab = raw[index];
+        if (symtab.Size % SymSize != 0 || (symtab.EntrySize != SymSize && symtab.EntrySize != 0))
+        {
+            throw new ElfLoadException(file, symtab.Name, 0,
+                $"symbol table of {symtab.Size} bytes with entry size {symtab.EntrySize} is not a whole number of {SymSize}-byte entries");
+        }
+
+        if (symtab.Link == 0 || symtab.Link >= raw.Length || raw[symtab.Link].Type != ShtStrtab)
+        {
+            throw new ElfLoadException(file, symtab.Name, -1, $"sh_link {symtab.Link} does not name a string table");
+        }
+
+        var strings = raw[symtab.Link];
+        var stringTable = b.Slice((int)strings.Offset, (int)strings.Size);
+        var entries = b.Slice((int)symtab.Offset, (int)symtab.Size);
+        for (int i = 1; i < entries.Length / SymSize; i++)
+        {
+            var e = entries.Slice(i * SymSize, SymSize);
+            uint nameOffset = BinaryPrimitives.ReadUInt32LittleEndian(e);
+            var name = ReadCString(stringTable, nameOffset)
+                ?? throw new ElfLoadException(file, symtab.Name, i * SymSize,
+                    $"symbol {i}: name offset 0x{nameOffset:x} is outside the string table \"{strings.Name}\" ({strings.Size} bytes)");
+            int shndx = BinaryPrimitives.ReadUInt16LittleEndian(e[6..]);
+            if (shndx != ElfSymbol.UndefinedSection && shndx < ElfSymbol.ReservedSectionStart && shndx >= raw.Length)
+            {
+                throw new ElfLoadException(file, symtab.Name, i * SymSize,
+                    $"symbol \"{name}\" refers to section {shndx}, but the object has {raw.Length} sections");
+            }
+        }
     }
 
     private static BpfObject Build(ELF<ulong> elf, RawSection[] raw, byte[] bytes, string file)
@@ -276,18 +329,8 @@ public static class ElfObjectReader
 
     private static List<ElfSymbol> ReadSymbols(ELF<ulong> elf, RawSection[] raw, int index, byte[] bytes, string file)
     {
+        // Checked by CheckSymbolTable: whole entries, a string table link, names inside it, existing sections.
         var symtab = raw[index];
-        if (symtab.Size % SymSize != 0 || (symtab.EntrySize != SymSize && symtab.EntrySize != 0))
-        {
-            throw new ElfLoadException(file, symtab.Name, 0,
-                $"symbol table of {symtab.Size} bytes with entry size {symtab.EntrySize} is not a whole number of {SymSize}-byte entries");
-        }
-
-        if (symtab.Link == 0 || symtab.Link >= raw.Length || raw[symtab.Link].Type != ShtStrtab)
-        {
-            throw new ElfLoadException(file, symtab.Name, -1, $"sh_link {symtab.Link} does not name a string table");
-        }
-
         var strings = raw[symtab.Link];
         ReadOnlySpan<byte> stringTable = bytes.AsSpan((int)strings.Offset, (int)strings.Size);
         ReadOnlySpan<byte> entriesRaw = bytes.AsSpan((int)symtab.Offset, (int)symtab.Size);
@@ -310,17 +353,8 @@ public static class ElfObjectReader
         {
             var e = entries[i];
             uint nameOffset = BinaryPrimitives.ReadUInt32LittleEndian(entriesRaw[(i * SymSize)..]);
-            var name = ReadCString(stringTable, nameOffset)
-                ?? throw new ElfLoadException(file, symtab.Name, i * SymSize,
-                    $"symbol {i}: name offset 0x{nameOffset:x} is outside the string table \"{strings.Name}\" ({strings.Size} bytes)");
-            int shndx = e.PointedSectionIndex;
-            if (shndx != ElfSymbol.UndefinedSection && shndx < ElfSymbol.ReservedSectionStart && shndx >= raw.Length)
-            {
-                throw new ElfLoadException(file, symtab.Name, i * SymSize,
-                    $"symbol \"{name}\" refers to section {shndx}, but the object has {raw.Length} sections");
-            }
-
-            result.Add(new ElfSymbol(i, name, (ElfSymbolType)(int)e.Type, (ElfSymbolBinding)(int)e.Binding, shndx, e.Value, e.Size));
+            var name = ReadCString(stringTable, nameOffset)!;
+            result.Add(new ElfSymbol(i, name, (ElfSymbolType)(int)e.Type, (ElfSymbolBinding)(int)e.Binding, e.PointedSectionIndex, e.Value, e.Size));
         }
 
         return result;

@@ -157,6 +157,7 @@ public static class Disassembler
     private static void AppendRange(StringBuilder sb, byte[] bytes, int from, int to, ulong sectionAddr, List<Sym>? syms, List<Sym>? absolute)
     {
         int index = from;
+        var text = new StringBuilder(48);
         while (index < to)
         {
             // countSkippableZeroBytes: eight or more zeros are skipped, in multiples of four.
@@ -175,11 +176,11 @@ public static class Disassembler
 
             int remaining = bytes.Length - index;
             ulong address = sectionAddr + (ulong)index;
-            LlvmDecode d;
-            var text = new StringBuilder(48);
+            LlvmFormatter.DecodeResult d;
+            text.Clear();
             if (remaining < Instruction.Size)
             {
-                d = new LlvmDecode(false, 0, false, 0);
+                d = new LlvmFormatter.DecodeResult(false, 0, false, 0);
             }
             else
             {

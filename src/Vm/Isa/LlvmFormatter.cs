@@ -3,19 +3,6 @@ using System.Text;
 
 namespace VethXdp.Vm.Isa;
 
-/// <summary>What llvm's decoder makes of the bytes at one position.</summary>
-/// <param name="Decoded">False when llvm-objdump prints <c>&lt;unknown&gt;</c>.</param>
-/// <param name="Size">Bytes consumed: 8, 16 for a 64-bit load, or 0 when a 64-bit load lacks its second slot
-/// (llvm-objdump then moves on by a single byte).</param>
-/// <param name="IsBranch">True for the instructions llvm gives a <c>&lt;sym+0xoff&gt;</c> target: conditional
-/// jumps, <c>goto</c>, <c>gotol</c> and <c>may_goto</c> (not calls).</param>
-/// <param name="Displacement">The branch displacement in slots, relative to the next slot.</param>
-internal readonly record struct LlvmDecode(bool Decoded, int Size, bool IsBranch, long Displacement)
-{
-    /// <summary>An undecodable 8-byte instruction.</summary>
-    public static LlvmDecode Unknown => new(false, Instruction.Size, false, 0);
-}
-
 /// <summary>Writes instructions exactly as <c>llvm-objdump-19 -d</c> prints them (Debian LLVM 19.1.7):
 /// <c>w0 = 0x0</c>, <c>r2 = *(u32 *)(r1 + 0x4)</c>, <c>if r1 &gt; r2 goto +0x15</c>, <c>r1 = 0x0 ll</c>, <c>call 0x1</c>.</summary>
 /// <remarks>
@@ -32,6 +19,19 @@ public static class LlvmFormatter
 {
     /// <summary>What llvm-objdump prints for bytes it cannot decode.</summary>
     public const string UnknownText = "<unknown>";
+
+    /// <summary>What llvm's decoder makes of the bytes at one position.</summary>
+    /// <param name="Decoded">False when llvm-objdump prints <c>&lt;unknown&gt;</c>.</param>
+    /// <param name="Size">Bytes consumed: 8, 16 for a 64-bit load, or 0 when a 64-bit load lacks its second slot
+    /// (llvm-objdump then moves on by a single byte).</param>
+    /// <param name="IsBranch">True for the instructions llvm gives a <c>&lt;sym+0xoff&gt;</c> target: conditional
+    /// jumps, <c>goto</c>, <c>gotol</c> and <c>may_goto</c> (not calls).</param>
+    /// <param name="Displacement">The branch displacement in slots, relative to the next slot.</param>
+    internal readonly record struct DecodeResult(bool Decoded, int Size, bool IsBranch, long Displacement)
+    {
+        /// <summary>An undecodable 8-byte instruction.</summary>
+        public static DecodeResult Unknown => new(false, Instruction.Size, false, 0);
+    }
 
     /// <summary>The text llvm-objdump prints for the instruction at <paramref name="pc"/> (after the bytes column).</summary>
     /// <param name="slots">The slots; a 64-bit load reads its second slot at <paramref name="pc"/> + 1.</param>
@@ -75,7 +75,7 @@ public static class LlvmFormatter
     /// <param name="insn">The instruction's (first) slot.</param>
     /// <param name="hasNext">True when a full second slot follows (llvm needs 16 bytes for a 64-bit load).</param>
     /// <param name="next">The following slot, read only by a 64-bit load.</param>
-    internal static LlvmDecode Append(StringBuilder sb, Instruction insn, bool hasNext, Instruction next)
+    internal static DecodeResult Append(StringBuilder sb, Instruction insn, bool hasNext, Instruction next)
     {
         int mark = sb.Length;
         var d = insn.Class switch
@@ -95,14 +95,14 @@ public static class LlvmFormatter
         return d;
     }
 
-    private static LlvmDecode Ok => new(true, Instruction.Size, false, 0);
+    private static DecodeResult Ok => new(true, Instruction.Size, false, 0);
 
-    private static LlvmDecode Branch(long displacement) => new(true, Instruction.Size, true, displacement);
+    private static DecodeResult Branch(long displacement) => new(true, Instruction.Size, true, displacement);
 
     // llvm: DecodeGPRRegisterClass accepts r0-r11 (r11 is llvm's internal stack-adjust register).
     private static bool ValidReg(int reg) => reg <= 11;
 
-    private static LlvmDecode AppendAlu(StringBuilder sb, Instruction insn)
+    private static DecodeResult AppendAlu(StringBuilder sb, Instruction insn)
     {
         bool is64 = insn.Class == OpClass.Alu64;
         char w = is64 ? 'r' : 'w';
@@ -111,7 +111,7 @@ public static class LlvmFormatter
         bool x = insn.SrcIsReg;
         if (!ValidReg(dst))
         {
-            return LlvmDecode.Unknown;
+            return DecodeResult.Unknown;
         }
 
         switch (insn.AluOp)
@@ -120,7 +120,7 @@ public static class LlvmFormatter
                 // NEG_64/NEG_32 fix the source bit to K; offset, imm and src are not looked at.
                 if (x)
                 {
-                    return LlvmDecode.Unknown;
+                    return DecodeResult.Unknown;
                 }
 
                 Reg(sb, w, dst).Append(" = -");
@@ -131,7 +131,7 @@ public static class LlvmFormatter
                 // d4 le (ALU, K), dc be (ALU, X), d7 bswap (ALU64, K); imm must be exactly the width.
                 if ((is64 && x) || (insn.Imm != 16 && insn.Imm != 32 && insn.Imm != 64))
                 {
-                    return LlvmDecode.Unknown;
+                    return DecodeResult.Unknown;
                 }
 
                 Reg(sb, 'r', dst).Append(" = ").Append(is64 ? "bswap" : x ? "be" : "le")
@@ -144,7 +144,7 @@ public static class LlvmFormatter
 
             case (AluOp)0xe0:
             case (AluOp)0xf0:
-                return LlvmDecode.Unknown;
+                return DecodeResult.Unknown;
         }
 
         string op = insn.AluOp switch
@@ -167,7 +167,7 @@ public static class LlvmFormatter
             // SDIV/SMOD are the only arithmetic forms with a non-zero offset (1).
             if (off != 1 || (insn.AluOp != AluOp.Div && insn.AluOp != AluOp.Mod))
             {
-                return LlvmDecode.Unknown;
+                return DecodeResult.Unknown;
             }
 
             signed = true;
@@ -175,7 +175,7 @@ public static class LlvmFormatter
 
         if (x && !ValidReg(src))
         {
-            return LlvmDecode.Unknown;
+            return DecodeResult.Unknown;
         }
 
         Reg(sb, w, dst).Append(' ');
@@ -197,13 +197,13 @@ public static class LlvmFormatter
         return Ok;
     }
 
-    private static LlvmDecode AppendMov(StringBuilder sb, Instruction insn, bool is64, char w, int dst, int src, short off, bool x)
+    private static DecodeResult AppendMov(StringBuilder sb, Instruction insn, bool is64, char w, int dst, int src, short off, bool x)
     {
         if (!x)
         {
             if (off != 0)
             {
-                return LlvmDecode.Unknown;
+                return DecodeResult.Unknown;
             }
 
             Reg(sb, w, dst).Append(" = ");
@@ -213,7 +213,7 @@ public static class LlvmFormatter
 
         if (!ValidReg(src))
         {
-            return LlvmDecode.Unknown;
+            return DecodeResult.Unknown;
         }
 
         switch (off)
@@ -236,11 +236,11 @@ public static class LlvmFormatter
                 Imm(sb, insn.Imm & 0xffff).Append(')');
                 return Ok;
             default:
-                return LlvmDecode.Unknown;
+                return DecodeResult.Unknown;
         }
     }
 
-    private static LlvmDecode AppendJmp(StringBuilder sb, Instruction insn)
+    private static DecodeResult AppendJmp(StringBuilder sb, Instruction insn)
     {
         bool j32 = insn.Class == OpClass.Jmp32;
         bool x = insn.SrcIsReg;
@@ -250,7 +250,7 @@ public static class LlvmFormatter
             case (int)JmpOp.Ja:
                 if (x)
                 {
-                    return LlvmDecode.Unknown;
+                    return DecodeResult.Unknown;
                 }
 
                 // JMP (16-bit offset) and JMPL (gotol, 32-bit imm); every other field is ignored.
@@ -268,7 +268,7 @@ public static class LlvmFormatter
             case (int)JmpOp.Call:
                 if (j32)
                 {
-                    return LlvmDecode.Unknown;
+                    return DecodeResult.Unknown;
                 }
 
                 if (!x)
@@ -281,7 +281,7 @@ public static class LlvmFormatter
 
                 if (!ValidReg(dst))
                 {
-                    return LlvmDecode.Unknown;
+                    return DecodeResult.Unknown;
                 }
 
                 sb.Append("callx ");
@@ -291,7 +291,7 @@ public static class LlvmFormatter
             case (int)JmpOp.Exit:
                 if (j32 || x || insn.Imm != 0)
                 {
-                    return LlvmDecode.Unknown;
+                    return DecodeResult.Unknown;
                 }
 
                 sb.Append("exit");
@@ -301,7 +301,7 @@ public static class LlvmFormatter
                 // JCOND (may_goto): JMP class, K; only the offset is read.
                 if (j32 || x)
                 {
-                    return LlvmDecode.Unknown;
+                    return DecodeResult.Unknown;
                 }
 
                 sb.Append("may_goto ");
@@ -309,7 +309,7 @@ public static class LlvmFormatter
                 return Branch(insn.Offset);
 
             case 0xf0:
-                return LlvmDecode.Unknown;
+                return DecodeResult.Unknown;
         }
 
         string op = insn.JmpOp switch
@@ -329,7 +329,7 @@ public static class LlvmFormatter
         char w = j32 ? 'w' : 'r';
         if (!ValidReg(dst) || (x && !ValidReg(src)))
         {
-            return LlvmDecode.Unknown;
+            return DecodeResult.Unknown;
         }
 
         sb.Append("if ");
@@ -348,20 +348,20 @@ public static class LlvmFormatter
         return Branch(insn.Offset);
     }
 
-    private static LlvmDecode AppendLd(StringBuilder sb, Instruction insn, bool hasNext, Instruction next)
+    private static DecodeResult AppendLd(StringBuilder sb, Instruction insn, bool hasNext, Instruction next)
     {
         switch (insn.Opcode)
         {
             case Op.LdDw:
                 if (insn.Offset != 0 || !ValidReg(insn.DstReg))
                 {
-                    return LlvmDecode.Unknown;
+                    return DecodeResult.Unknown;
                 }
 
                 if (!hasNext)
                 {
                     // llvm: the decoder matched LD_imm64 but the buffer holds fewer than 16 bytes.
-                    return new LlvmDecode(false, 0, false, 0);
+                    return new DecodeResult(false, 0, false, 0);
                 }
 
                 if (insn.SrcReg == 0)
@@ -378,7 +378,7 @@ public static class LlvmFormatter
                     Imm(sb, (uint)insn.Imm);
                 }
 
-                return new LlvmDecode(true, 2 * Instruction.Size, false, 0);
+                return new DecodeResult(true, 2 * Instruction.Size, false, 0);
 
             case Op.LdAbsW:
             case Op.LdAbsH:
@@ -392,7 +392,7 @@ public static class LlvmFormatter
             case Op.LdIndB:
                 if (!ValidReg(insn.SrcReg))
                 {
-                    return LlvmDecode.Unknown;
+                    return DecodeResult.Unknown;
                 }
 
                 sb.Append("r0 = *(").Append(SizeName(insn.MemSize, false)).Append(" *)skb[");
@@ -400,11 +400,11 @@ public static class LlvmFormatter
                 return Ok;
 
             default:
-                return LlvmDecode.Unknown;
+                return DecodeResult.Unknown;
         }
     }
 
-    private static LlvmDecode AppendLdx(StringBuilder sb, Instruction insn)
+    private static DecodeResult AppendLdx(StringBuilder sb, Instruction insn)
     {
         bool sx;
         switch (insn.Opcode)
@@ -421,12 +421,12 @@ public static class LlvmFormatter
                 sx = true;
                 break;
             default:
-                return LlvmDecode.Unknown;
+                return DecodeResult.Unknown;
         }
 
         if (!ValidReg(insn.DstReg) || !ValidReg(insn.SrcReg))
         {
-            return LlvmDecode.Unknown;
+            return DecodeResult.Unknown;
         }
 
         Reg(sb, 'r', insn.DstReg).Append(" = *(").Append(SizeName(insn.MemSize, sx)).Append(" *)(");
@@ -434,11 +434,11 @@ public static class LlvmFormatter
         return Ok;
     }
 
-    private static LlvmDecode AppendSt(StringBuilder sb, Instruction insn)
+    private static DecodeResult AppendSt(StringBuilder sb, Instruction insn)
     {
         if (insn.Mode != MemMode.Mem || !ValidReg(insn.DstReg))
         {
-            return LlvmDecode.Unknown;
+            return DecodeResult.Unknown;
         }
 
         sb.Append("*(").Append(SizeName(insn.MemSize, false)).Append(" *)(");
@@ -447,13 +447,13 @@ public static class LlvmFormatter
         return Ok;
     }
 
-    private static LlvmDecode AppendStx(StringBuilder sb, Instruction insn)
+    private static DecodeResult AppendStx(StringBuilder sb, Instruction insn)
     {
         int dst = insn.DstReg, src = insn.SrcReg;
         bool atomic = insn.Opcode is Op.AtomicW or Op.AtomicDw;
         if ((insn.Mode != MemMode.Mem && !atomic) || !ValidReg(dst) || !ValidReg(src))
         {
-            return LlvmDecode.Unknown;
+            return DecodeResult.Unknown;
         }
 
         if (!atomic)
@@ -472,7 +472,7 @@ public static class LlvmFormatter
             // Without ALU32 only XADDW exists for 32 bits: any imm with operation 0 is "lock ... +=".
             if (operation != 0)
             {
-                return LlvmDecode.Unknown;
+                return DecodeResult.Unknown;
             }
 
             sb.Append("lock *(u32 *)(");
@@ -527,7 +527,7 @@ public static class LlvmFormatter
             return Ok;
         }
 
-        return LlvmDecode.Unknown;
+        return DecodeResult.Unknown;
     }
 
     private static string SizeName(MemSize size, bool signExtend) => (size, signExtend) switch

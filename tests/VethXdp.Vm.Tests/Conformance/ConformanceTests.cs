@@ -1,6 +1,5 @@
 using VethXdp.Vm.Conformance;
 using VethXdp.Vm.Interpreter;
-using Xunit.Abstractions;
 
 namespace VethXdp.Vm.Tests.Conformance;
 
@@ -9,7 +8,7 @@ namespace VethXdp.Vm.Tests.Conformance;
 /// xunit 2.9 cannot skip theory rows at run time and fails a theory that has no rows, so when the data is
 /// absent the theory gets one placeholder row that checks the data really is absent and records why nothing ran.
 /// </remarks>
-public class ConformanceTests(ITestOutputHelper output)
+public class ConformanceTests
 {
     private const string Absent = "(no conformance data)";
 
@@ -36,18 +35,38 @@ public class ConformanceTests(ITestOutputHelper output)
         return data;
     }
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(Cases))]
     public void DataFile_Mode_R0MatchesExpectedResult(string file, ConformanceMode mode)
     {
-        if (file == Absent)
+        Skip.If(file == Absent, "../shared/conformance/tests is absent, so no bpf_conformance file was run.");
+        RunAndCheck(Path.Combine(TestsDir!, file), mode);
+    }
+
+    /// <summary>Our own cases in the same format: corpus/conformance/*.data.</summary>
+    public static TheoryData<string, ConformanceMode> CorpusCases()
+    {
+        var data = new TheoryData<string, ConformanceMode>();
+        foreach (var path in Directory.GetFiles(Path.Combine(TestPaths.CorpusDir, "conformance"), "*.data").Order(StringComparer.Ordinal))
         {
-            Assert.Null(TestsDir);
-            output.WriteLine("Skipped: ../shared/conformance/tests is absent, so no bpf_conformance file was run.");
-            return;
+            foreach (var mode in Enum.GetValues<ConformanceMode>())
+            {
+                data.Add(Path.GetFileName(path), mode);
+            }
         }
 
-        var cf = ConformanceFile.Load(Path.Combine(TestsDir!, file));
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(CorpusCases))]
+    public void CorpusDataFile_Mode_R0MatchesExpectedResult(string file, ConformanceMode mode) =>
+        RunAndCheck(Path.Combine(TestPaths.CorpusDir, "conformance", file), mode);
+
+    private static void RunAndCheck(string path, ConformanceMode mode)
+    {
+        var file = Path.GetFileName(path);
+        var cf = ConformanceFile.Load(path);
         Assert.NotNull(cf.ExpectedResult);
         ulong r0;
         try
@@ -63,17 +82,11 @@ public class ConformanceTests(ITestOutputHelper output)
         Assert.Equal(cf.ExpectedResult.Value, r0);
     }
 
-    [Fact]
-    public void DataDirectory_Present_Has313FilesOrSkipIsRecorded()
+    [SkippableFact]
+    public void DataDirectory_Present_Has313Files()
     {
-        if (TestsDir is not { } dir)
-        {
-            output.WriteLine("Skipped: ../shared/conformance/tests is absent (TestPaths.ConformanceDir is null); the conformance theory has no cases.");
-            Assert.Null(TestPaths.ConformanceDir);
-            return;
-        }
-
-        Assert.Equal(313, Directory.GetFiles(dir, "*.data").Length);
+        Skip.If(TestsDir is null, "../shared/conformance/tests is absent (../shared is not beside the repository).");
+        Assert.Equal(313, Directory.GetFiles(TestsDir!, "*.data").Length);
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-namespace VethXdp.Vm.Tests;
+namespace VethXdp.Tests.Shared;
 
 /// <summary>Locates the repository and the shared test data next to it.</summary>
 public static class TestPaths
@@ -17,6 +17,10 @@ public static class TestPaths
             return Directory.Exists(dir) ? dir : null;
         }
     }
+
+    /// <summary>Why conformance cases are skipped where ../shared is absent.</summary>
+    public static string ConformanceAbsentReason =>
+        $"bpf_conformance data not found at {Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared", "conformance", "tests"))} (../shared is absent)";
 
     /// <summary>../shared/reference next to the repository, or null when it is absent.</summary>
     public static string? ReferenceDir
