@@ -1,11 +1,15 @@
+using VethXdp.Vm.Btf;
 using VethXdp.Vm.Isa;
+using VethXdp.Vm.Maps;
+using VethXdp.Vm.Programs;
 
 namespace VethXdp.Vm.Elf;
 
-/// <summary>What <see cref="ElfObjectReader"/> reads from a BPF ELF object: the license, the executable sections,
-/// the functions in them and the raw symbol table.</summary>
-/// <remarks>Sections are listed as they are; naming programs after their section (<c>xdp</c>, <c>xdp.frags</c>)
-/// the way libbpf does, relocations and maps are later stages.</remarks>
+/// <summary>What <see cref="ElfObjectReader"/> reads from a BPF ELF object: the license, the executable sections as
+/// they are in the file (for disassembly), the functions and symbols, and the loaded object: BTF, maps and linked
+/// programs.</summary>
+/// <remarks><see cref="Sections"/> keep the unrelocated bytes; <see cref="Programs"/> are linked and relocated the
+/// way libbpf prepares them for BPF_PROG_LOAD, with map references as indices into <see cref="Maps"/>.</remarks>
 public sealed class BpfObject
 {
     /// <summary>Creates the object model (normally done by <see cref="ElfObjectReader"/>).</summary>
@@ -47,6 +51,65 @@ public sealed class BpfObject
 
     /// <summary>Every symbol table entry except the null entry 0, in table order.</summary>
     public IReadOnlyList<ElfSymbol> Symbols { get; }
+
+    /// <summary>The maps, in libbpf's order: the legacy <c>maps</c> section, BTF-defined <c>.maps</c> (by offset),
+    /// global data sections (in section order), <c>.kconfig</c>. Programs refer to them by index.</summary>
+    public IReadOnlyList<MapSpec> Maps { get; init; } = [];
+
+    /// <summary>The programs: one per function symbol in a program section (not <c>.text</c>), ordered by section
+    /// and then by offset, each linked with the subprograms it calls.</summary>
+    public IReadOnlyList<ProgramSpec> Programs { get; init; } = [];
+
+    /// <summary>The object's BTF (<c>.BTF</c>), with DATASEC sizes and offsets filled in; null when it has none.</summary>
+    public BtfSpec? Btf { get; init; }
+
+    /// <summary>The object's <c>.BTF.ext</c>; null when it has none.</summary>
+    public BtfExt? BtfExt { get; init; }
+
+    /// <summary>The program whose function symbol is <paramref name="name"/>, or null.</summary>
+    /// <param name="name">The function name (what <c>--prog</c> selects).</param>
+    public ProgramSpec? FindProgram(string name)
+    {
+        foreach (var p in Programs)
+        {
+            if (p.Name == name)
+            {
+                return p;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The map named <paramref name="name"/> (a variable's name, or a section's for global data), or null.</summary>
+    /// <param name="name">The map name.</param>
+    public MapSpec? FindMap(string name)
+    {
+        foreach (var m in Maps)
+        {
+            if (m.Name == name)
+            {
+                return m;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The index of the map named <paramref name="name"/> in <see cref="Maps"/>, or -1.</summary>
+    /// <param name="name">The map name.</param>
+    public int IndexOfMap(string name)
+    {
+        for (int i = 0; i < Maps.Count; i++)
+        {
+            if (Maps[i].Name == name)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
 
     /// <summary>The first executable section with this name, or null.</summary>
     /// <param name="name">The section name.</param>
@@ -105,5 +168,6 @@ public sealed class BpfObject
     }
 
     /// <inheritdoc/>
-    public override string ToString() => $"{FileName} ({Sections.Count} code sections, {Functions.Count} functions)";
+    public override string ToString() =>
+        $"{FileName} ({Sections.Count} code sections, {Functions.Count} functions, {Programs.Count} programs, {Maps.Count} maps)";
 }

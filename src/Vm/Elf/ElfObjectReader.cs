@@ -21,7 +21,7 @@ namespace VethXdp.Vm.Elf;
 /// <see cref="ElfLoadException"/>. Instruction slots are split out but not validated: that is
 /// <see cref="BpfObject.GetProgram"/>'s job.</para>
 /// </remarks>
-public static class ElfObjectReader
+public static partial class ElfObjectReader
 {
     /// <summary>EM_BPF, the ELF machine number of BPF objects.</summary>
     public const int EmBpf = 247;
@@ -40,26 +40,41 @@ public static class ElfObjectReader
     /// <param name="path">The object file.</param>
     /// <exception cref="ElfLoadException">The file is not a well-formed little-endian BPF relocatable object.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
-    public static BpfObject Load(string path)
+    public static BpfObject Load(string path) => Load(path, ElfLoadOptions.Default);
+
+    /// <summary>Loads the object at <paramref name="path"/> with the given kconfig values.</summary>
+    /// <param name="path">The object file.</param>
+    /// <param name="options">LINUX_KERNEL_VERSION and CONFIG_* values for .kconfig externs.</param>
+    /// <exception cref="ElfLoadException">The object is malformed or uses something the VM does not provide.</exception>
+    /// <exception cref="IOException">The file cannot be read.</exception>
+    public static BpfObject Load(string path, ElfLoadOptions options)
     {
         ArgumentNullException.ThrowIfNull(path);
-        return Load(File.ReadAllBytes(path), Path.GetFileName(path));
+        return Load(File.ReadAllBytes(path), Path.GetFileName(path), options);
     }
 
     /// <summary>Loads an object from its bytes.</summary>
     /// <param name="bytes">The whole file.</param>
     /// <param name="fileName">The name used in messages and in disassembly headers.</param>
     /// <exception cref="ElfLoadException">The bytes are not a well-formed little-endian BPF relocatable object.</exception>
-    public static BpfObject Load(byte[] bytes, string fileName)
+    public static BpfObject Load(byte[] bytes, string fileName) => Load(bytes, fileName, ElfLoadOptions.Default);
+
+    /// <summary>Loads an object from its bytes with the given kconfig values.</summary>
+    /// <param name="bytes">The whole file.</param>
+    /// <param name="fileName">The name used in messages and in disassembly headers.</param>
+    /// <param name="options">LINUX_KERNEL_VERSION and CONFIG_* values for .kconfig externs.</param>
+    /// <exception cref="ElfLoadException">The object is malformed or uses something the VM does not provide.</exception>
+    public static BpfObject Load(byte[] bytes, string fileName, ElfLoadOptions options)
     {
         ArgumentNullException.ThrowIfNull(bytes);
         ArgumentNullException.ThrowIfNull(fileName);
+        ArgumentNullException.ThrowIfNull(options);
         var raw = ReadSectionHeaders(bytes, fileName);
         try
         {
             using var stream = new MemoryStream(bytes, writable: false);
             using var elf = ELFReader.Load<ulong>(stream, shouldOwnStream: false);
-            return Build(elf, raw, bytes, fileName);
+            return Build(elf, raw, bytes, fileName, options);
         }
         catch (Exception ex) when (ex is not ElfLoadException && IsInputError(ex))
         {
@@ -74,7 +89,7 @@ public static class ElfObjectReader
             or NotSupportedException or KeyNotFoundException or BpfFormatException;
 
     /// <summary>What the raw section header table says about one section.</summary>
-    private readonly record struct RawSection(string Name, uint Type, ulong Flags, ulong Offset, ulong Size, uint Link, ulong EntrySize);
+    private readonly record struct RawSection(string Name, uint Type, ulong Flags, ulong Offset, ulong Size, uint Link, uint Info, ulong EntrySize);
 
     private static RawSection[] ReadSectionHeaders(byte[] bytes, string file)
     {
@@ -159,7 +174,7 @@ public static class ElfObjectReader
             throw new ElfLoadException(file, null, 0x3e, $"section name table index {shstrndx} is not a section (of {shnum})");
         }
 
-        var headers = new (uint Name, uint Type, ulong Flags, ulong Offset, ulong Size, uint Link, ulong EntrySize)[shnum];
+        var headers = new (uint Name, uint Type, ulong Flags, ulong Offset, ulong Size, uint Link, uint Info, ulong EntrySize)[shnum];
         for (int i = 0; i < shnum; i++)
         {
             var h = b.Slice((int)shoff + (i * ShdrSize), ShdrSize);
@@ -170,6 +185,7 @@ public static class ElfObjectReader
                 BinaryPrimitives.ReadUInt64LittleEndian(h[0x18..]),
                 BinaryPrimitives.ReadUInt64LittleEndian(h[0x20..]),
                 BinaryPrimitives.ReadUInt32LittleEndian(h[0x28..]),
+                BinaryPrimitives.ReadUInt32LittleEndian(h[0x2c..]),
                 BinaryPrimitives.ReadUInt64LittleEndian(h[0x38..]));
         }
 
@@ -194,7 +210,7 @@ public static class ElfObjectReader
                     $"contents (0x{h.Size:x} bytes at file offset 0x{h.Offset:x}) extend past the end of the file ({b.Length} bytes)");
             }
 
-            result[i] = new RawSection(name, h.Type, h.Flags, h.Offset, h.Size, h.Link, h.EntrySize);
+            result[i] = new RawSection(name, h.Type, h.Flags, h.Offset, h.Size, h.Link, h.Info, h.EntrySize);
         }
 
         for (int i = 0; i < shnum; i++)
@@ -252,7 +268,7 @@ public static class ElfObjectReader
         }
     }
 
-    private static BpfObject Build(ELF<ulong> elf, RawSection[] raw, byte[] bytes, string file)
+    private static BpfObject Build(ELF<ulong> elf, RawSection[] raw, byte[] bytes, string file, ElfLoadOptions options)
     {
         var sections = elf.Sections;
         if (sections.Count != raw.Length)
@@ -324,7 +340,15 @@ public static class ElfObjectReader
 
             return c != 0 ? c : string.CompareOrdinal(x.Name, y.Name);
         });
-        return new BpfObject(file, license, code, functions, symbols);
+        var ctx = new LoadContext(file, bytes, raw, options, license ?? string.Empty, codeByIndex, functions, symbols, symtabIndex);
+        var loaded = LoadObject(ctx);
+        return new BpfObject(file, license, code, functions, symbols)
+        {
+            Btf = ctx.Btf,
+            BtfExt = ctx.Ext,
+            Maps = loaded.Maps,
+            Programs = loaded.Programs,
+        };
     }
 
     private static List<ElfSymbol> ReadSymbols(ELF<ulong> elf, RawSection[] raw, int index, byte[] bytes, string file)

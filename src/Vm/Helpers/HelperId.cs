@@ -1,8 +1,54 @@
 namespace VethXdp.Vm.Helpers;
 
-/// <summary>Linux helper ids (<c>enum bpf_func_id</c>) of the helpers this VM implements.</summary>
+/// <summary>Linux helper ids (<c>enum bpf_func_id</c>, include/uapi/linux/bpf.h) of the helpers this VM implements.</summary>
+/// <remarks>The names drop the <c>BPF_FUNC_</c> prefix; <see cref="Isa.HelperNames"/> has every id's kernel name.</remarks>
 public enum HelperId
 {
-    /// <summary>BPF_FUNC_ktime_get_ns: u64 bpf_ktime_get_ns(void).</summary>
+#pragma warning disable CS1591 // the kernel's names are the documentation
+    MapLookupElem = 1,
+    MapUpdateElem = 2,
+    MapDeleteElem = 3,
     KtimeGetNs = 5,
+    TracePrintk = 6,
+    GetPrandomU32 = 7,
+    GetSmpProcessorId = 8,
+    TailCall = 12,
+    GetCurrentPidTgid = 14,
+    GetCurrentUidGid = 15,
+    GetCurrentComm = 16,
+    Redirect = 23,
+    PerfEventOutput = 25,
+    GetNumaNodeId = 42,
+    XdpAdjustHead = 44,
+    RedirectMap = 51,
+    XdpAdjustMeta = 54,
+    XdpAdjustTail = 65,
+    MapPushElem = 87,
+    MapPopElem = 88,
+    MapPeekElem = 89,
+    Strtol = 105,
+    Strtoul = 106,
+    ProbeReadUser = 112,
+    ProbeReadKernel = 113,
+    ProbeReadUserStr = 114,
+    ProbeReadKernelStr = 115,
+    Jiffies64 = 118,
+    KtimeGetBootNs = 125,
+    RingbufOutput = 130,
+    RingbufReserve = 131,
+    RingbufSubmit = 132,
+    RingbufDiscard = 133,
+    RingbufQuery = 134,
+    KtimeGetCoarseNs = 160,
+    ForEachMapElem = 164,
+    Snprintf = 165,
+    TraceVprintk = 177,
+    Loop = 181,
+    Strncmp = 182,
+    XdpGetBuffLen = 188,
+    XdpLoadBytes = 189,
+    XdpStoreBytes = 190,
+    MapLookupPercpuElem = 195,
+    KtimeGetTaiNs = 208,
+#pragma warning restore CS1591
 }

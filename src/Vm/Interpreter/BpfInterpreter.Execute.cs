@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using VethXdp.Vm.Helpers;
 using VethXdp.Vm.Isa;
 
 namespace VethXdp.Vm.Interpreter;
@@ -9,20 +10,19 @@ public sealed unsafe partial class BpfInterpreter
     // The main loop: one switch over the opcode byte. Semantics follow RFC 9669 (and Linux where it is silent):
     // ALU results are zero-extended to 64 bits, shift counts are masked to the operand width, and
     // division and modulo never trap (BpfMath). pc is a slot index; a 64-bit immediate load takes two.
-    private RunResult Execute(ulong r1, ulong r2, byte* packet, int packetLength, int contextRegion)
+    // Runs `prog` from `pc` in frame `baseDepth` (already registered, R10 set) until that frame exits; BPF-to-BPF
+    // calls go deeper and return here, tail calls replace the program of the current frame, and callbacks that
+    // helpers make re-enter this method one frame up.
+    private ulong Execute(ExecutableProgram prog, int pc, ref RegisterFile regs, int baseDepth)
     {
-        ReadOnlySpan<Instruction> slots = _program.Slots;
-        var regions = Env.Regions;
+        ReadOnlySpan<Instruction> slots = prog.Slots;
+        var env = Env;
+        var regions = env.Regions;
         var frames = _frames;
         long budget = _budget;
-
-        RegisterFile regs = default;
-        regs[1] = r1;
-        regs[2] = r2;
-        regs[10] = EnterFrame(regions, 0);
-        int depth = 0;
-        long executed = 0;
-        int pc = 0;
+        int contextRegion = _contextRegion;
+        long executed = _executed;
+        int depth = baseDepth;
 
         while (true)
         {
@@ -154,12 +154,6 @@ public sealed unsafe partial class BpfInterpreter
 
                 // ---- calls and exit ----
                 case Op.Call:
-                    if (src == (int)CallKind.Helper)
-                    {
-                        regs[0] = CallHelper(pc, insn.Imm, ref regs);
-                        break;
-                    }
-
                     if (src == (int)CallKind.Local)
                     {
                         // BPF-to-BPF call: r1-r5 pass as they are, r6-r9 and r10 are restored on return,
@@ -170,6 +164,7 @@ public sealed unsafe partial class BpfInterpreter
                         }
 
                         ref CallFrame saved = ref frames[depth];
+                        saved.Program = prog;
                         saved.ReturnPc = pc + 1;
                         saved.RegionCount = regions.Count;
                         saved.R6 = regs[6];
@@ -183,16 +178,47 @@ public sealed unsafe partial class BpfInterpreter
                         continue;
                     }
 
-                    ThrowKfuncCall(pc);
+                    // A helper (src 0) or a kfunc (src 2). Helpers may call back into the program (bpf_loop), which
+                    // runs on this thread with the counters kept in fields, so sync them around the call.
+                    _executed = executed;
+                    _depth = depth;
+                    _current = prog;
+                    regs[0] = src == (int)CallKind.Helper
+                        ? CallHelper(pc, insn.Imm, ref regs)
+                        : CallKfunc(pc, insn.Imm, ref regs);
+                    executed = _executed;
+                    if (env.PendingTailCall is not null)
+                    {
+                        // bpf_tail_call succeeded: continue at the target's first slot in this frame, with r1 (the
+                        // context) as it was; the stack frame stays. kernel: ___bpf_prog_run() JMP_TAIL_CALL.
+                        prog = TakeTailCall(env, pc);
+                        slots = prog.Slots;
+                        pc = 0;
+                        continue;
+                    }
+
                     break;
                 case Op.CallX:
                     // callx: the helper id is in register dst.
+                    _executed = executed;
+                    _depth = depth;
+                    _current = prog;
                     regs[0] = CallHelper(pc, (long)regs[dst], ref regs);
+                    executed = _executed;
+                    if (env.PendingTailCall is not null)
+                    {
+                        prog = TakeTailCall(env, pc);
+                        slots = prog.Slots;
+                        pc = 0;
+                        continue;
+                    }
+
                     break;
                 case Op.Exit:
-                    if (depth == 0)
+                    if (depth == baseDepth)
                     {
-                        return new RunResult(regs[0], executed);
+                        _executed = executed;
+                        return regs[0];
                     }
 
                     depth--;
@@ -204,16 +230,27 @@ public sealed unsafe partial class BpfInterpreter
                     regs[10] = caller.R10;
                     regions.Truncate(caller.RegionCount);
                     pc = caller.ReturnPc;
+                    prog = caller.Program!;
+                    caller.Program = null;
+                    slots = prog.Slots;
                     continue;
 
                 // ---- LD: 64-bit immediate and the legacy packet loads ----
                 case Op.LdDw:
-                    if (src != (int)PseudoSrc.Imm64)
+                    if (src == (int)PseudoSrc.Imm64)
+                    {
+                        regs[dst] = BpfProgram.Combine(insn, slots[pc + 1]);
+                    }
+                    else if (src == (int)PseudoSrc.Func)
+                    {
+                        // BPF_PSEUDO_FUNC: the address of the function at pc + 1 + imm (for bpf_loop and friends).
+                        regs[dst] = prog.FunctionAddress(pc + 1 + insn.Imm);
+                    }
+                    else
                     {
                         ThrowPseudoLoad(pc, src);
                     }
 
-                    regs[dst] = BpfProgram.Combine(insn, slots[pc + 1]);
                     pc += 2;
                     continue;
                 case Op.LdAbsW:
@@ -222,10 +259,11 @@ public sealed unsafe partial class BpfInterpreter
                 case Op.LdIndW:
                 case Op.LdIndH:
                 case Op.LdIndB:
-                    if (!LoadPacketLegacy(insn, ref regs, packet, packetLength))
+                    if (!LoadPacketLegacy(insn, ref regs, _ldPacket, _ldPacketLength))
                     {
-                        // Out of bounds: the kernel ends the program with r0 = 0.
-                        return new RunResult(0, executed);
+                        // Out of bounds: the kernel ends the program (all its frames) with r0 = 0.
+                        _executed = executed;
+                        return 0;
                     }
 
                     break;

@@ -44,20 +44,19 @@ public sealed partial class BpfInterpreter
         throw new ExecutionFaultException(pc, FaultKind.CallStackExceeded, $"the call stack of {MaxCallFrames} frames is exceeded");
 
     [DoesNotReturn, StackTraceHidden]
-    private static void ThrowKfuncCall(int pc) =>
-        throw new ExecutionFaultException(pc, FaultKind.NotSupported, "kfunc calls are not supported yet");
-
-    [DoesNotReturn, StackTraceHidden]
     private static void ThrowPseudoLoad(int pc, int src)
     {
         string reason = (PseudoSrc)src switch
         {
-            PseudoSrc.Func => "64-bit immediate load of a function address (src=4) is not supported yet",
             PseudoSrc.BtfId => "64-bit immediate load of a kernel variable (src=3) is not supported",
-            _ => $"map loads are not supported until maps exist (lddw src={src})",
+            _ => $"unresolved map reference (lddw src={src}): map references are resolved when a program is loaded with its object (VethXdp.Vm.Runtime.LoadedObject)",
         };
         throw new ExecutionFaultException(pc, FaultKind.NotSupported, reason);
     }
+
+    [DoesNotReturn, StackTraceHidden]
+    private static void ThrowUnknownKfunc(int pc, int id) =>
+        throw new ExecutionFaultException(pc, FaultKind.NotSupported, $"kfunc call with id {id} is not supported");
 
     [DoesNotReturn, StackTraceHidden]
     private static void ThrowUnknownHelper(int pc, long id) =>

@@ -29,7 +29,7 @@ public sealed unsafe partial class BpfInterpreter
         if (region == contextRegion)
         {
             // Only aligned 4-byte loads of xdp_md fields are valid; this load is not one (LdxW is handled apart).
-            ThrowContextAccess(pc, (long)(address - _xdp.Address), sizeof(T));
+            ThrowContextAccess(pc, (long)(address - _ctx.Address), sizeof(T));
         }
 
         return Unsafe.ReadUnaligned<T>((void*)address);
@@ -48,8 +48,8 @@ public sealed unsafe partial class BpfInterpreter
     // kernel: xdp_convert_ctx_access()
     private ulong LoadContext(int pc, ulong address, int size)
     {
-        long offset = (long)(address - _xdp.Address);
-        if (!_xdp.TryLoad(offset, size, out ulong value))
+        long offset = (long)(address - _ctx.Address);
+        if (!_ctx.TryLoad(offset, size, out ulong value))
         {
             ThrowContextAccess(pc, offset, size);
         }
@@ -235,5 +235,41 @@ public sealed unsafe partial class BpfInterpreter
         {
             throw new ExecutionFaultException(pc, FaultKind.HelperFailed, $"helper {_helpers.GetName((int)id) ?? "#" + id} failed: {e.Message}", e);
         }
+    }
+
+    // A kfunc call (src 2): the imm is the kfunc's id in the helper table's kfunc list.
+    private ulong CallKfunc(int pc, int id, ref RegisterFile regs)
+    {
+        if (!_helpers.TryGetKfunc(id, out HelperFunc? kfunc))
+        {
+            ThrowUnknownKfunc(pc, id);
+            return 0;
+        }
+
+        try
+        {
+            return kfunc(regs[1], regs[2], regs[3], regs[4], regs[5], Env);
+        }
+        catch (ExecutionFaultException e) when (e.Pc < 0)
+        {
+            throw new ExecutionFaultException(pc, e.Kind, e.Reason, e);
+        }
+        catch (Exception e) when (e is not ExecutionFaultException)
+        {
+            throw new ExecutionFaultException(pc, FaultKind.HelperFailed, $"kfunc {_helpers.GetKfuncName(id)} failed: {e.Message}", e);
+        }
+    }
+
+    // bpf_tail_call left its target in the environment: take it.
+    private static ExecutableProgram TakeTailCall(RuntimeEnv env, int pc)
+    {
+        object? target = env.PendingTailCall;
+        env.PendingTailCall = null;
+        if (target is ExecutableProgram program)
+        {
+            return program;
+        }
+
+        throw new ExecutionFaultException(pc, FaultKind.HelperFailed, $"tail call target is not a program this engine can run ({target?.GetType().Name})");
     }
 }

@@ -15,7 +15,7 @@ namespace VethXdp.Vm.Interpreter;
 /// Stacks and the context live in pinned memory owned by the instance and reused across runs; a run
 /// allocates nothing. One instance runs on one thread at a time.
 /// </remarks>
-public sealed unsafe partial class BpfInterpreter : IDisposable
+public sealed unsafe partial class BpfInterpreter : IDisposable, IBpfCallbackInvoker
 {
     /// <summary>Maximum depth of BPF-to-BPF calls, counting the main function (the kernel's MAX_CALL_FRAMES).</summary>
     public const int MaxCallFrames = 8;
@@ -37,10 +37,10 @@ public sealed unsafe partial class BpfInterpreter : IDisposable
         "stack frame 4", "stack frame 5", "stack frame 6", "stack frame 7",
     ];
 
-    private readonly BpfProgram _program;
+    private readonly ExecutableProgram _main;
     private readonly HelperTable _helpers;
     private readonly long _budget;
-    private readonly XdpContext _xdp = new();
+    private readonly XdpContext _ownXdp = new();
     private readonly CallFrame[] _frames = new CallFrame[MaxCallFrames];
 
     // [guard][frame 0][guard][frame 1]...[frame 7][guard], pinned on the POH.
@@ -49,11 +49,32 @@ public sealed unsafe partial class BpfInterpreter : IDisposable
     private bool _running;
     private bool _disposed;
 
+    // The state a helper call leaves for the engine (and that nested callback runs share): instructions executed
+    // so far, the depth and program of the frame that called the helper, the context and the LD_ABS packet.
+    private long _executed;
+    private int _depth;
+    private ExecutableProgram _current;
+    private int _contextRegion = NoContext;
+    private XdpContext _ctx;
+    private byte* _ldPacket;
+    private int _ldPacketLength;
+
     /// <summary>Prepares <paramref name="program"/> for running; throws <see cref="BpfFormatException"/> if it is malformed.</summary>
     /// <param name="program">The program (validated again here, so unchecked programs are safe too).</param>
     /// <param name="helpers">Helpers by id; <see cref="HelperTable.CreateDefault"/> when null.</param>
     /// <param name="options">Limits; <see cref="InterpreterOptions.Default"/> when null.</param>
     public BpfInterpreter(BpfProgram program, HelperTable? helpers = null, InterpreterOptions? options = null)
+        : this(new ExecutableProgram(program ?? throw new ArgumentNullException(nameof(program))), helpers, options, null)
+    {
+    }
+
+    /// <summary>Prepares <paramref name="program"/> for running in <paramref name="env"/> (shared with the loader:
+    /// maps, clock, CPU, output); throws <see cref="BpfFormatException"/> if it is malformed.</summary>
+    /// <param name="program">The program to start runs with.</param>
+    /// <param name="helpers">Helpers by id; <see cref="HelperTable.CreateDefault"/> when null.</param>
+    /// <param name="options">Limits; <see cref="InterpreterOptions.Default"/> when null.</param>
+    /// <param name="env">The run state; a new one when null. Its <see cref="RuntimeEnv.Callbacks"/> becomes this interpreter.</param>
+    public BpfInterpreter(ExecutableProgram program, HelperTable? helpers, InterpreterOptions? options, RuntimeEnv? env)
     {
         ArgumentNullException.ThrowIfNull(program);
         if (InstructionValidator.Validate(program.Slots) is { } error)
@@ -64,10 +85,13 @@ public sealed unsafe partial class BpfInterpreter : IDisposable
         options ??= InterpreterOptions.Default;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.InstructionBudget, nameof(options));
 
-        _program = program;
+        _main = program;
+        _current = program;
+        _ctx = _ownXdp;
         _helpers = helpers ?? HelperTable.CreateDefault();
         _budget = options.InstructionBudget;
-        Env = new RuntimeEnv();
+        Env = env ?? new RuntimeEnv();
+        Env.Callbacks = this;
 
         // 64 spare bytes so the first frame can start on a 64-byte boundary.
         _stackBlock = GC.AllocateArray<byte>(64 + StackGuard + (MaxCallFrames * FrameStride), pinned: true);
@@ -76,9 +100,15 @@ public sealed unsafe partial class BpfInterpreter : IDisposable
     }
 
     /// <summary>The program being run.</summary>
-    public BpfProgram Program => _program;
+    public BpfProgram Program => _main.Program;
 
-    /// <summary>The run state helpers see: region table and virtual clock. Persistent regions added here survive runs.</summary>
+    /// <summary>The program runs start with.</summary>
+    public ExecutableProgram Executable => _main;
+
+    /// <summary>The helpers (and kfuncs) programs call.</summary>
+    public HelperTable Helpers => _helpers;
+
+    /// <summary>The run state helpers see: region table, clock, maps, output. Persistent regions added here survive runs.</summary>
     public RuntimeEnv Env { get; }
 
     /// <summary>Runs with r1 = the address of <paramref name="memory"/> (0 when empty) and r2 = its length.</summary>
@@ -96,7 +126,7 @@ public sealed unsafe partial class BpfInterpreter : IDisposable
                     regions.Add(new MemoryRegion((ulong)p, (ulong)memory.Length, RegionKind.Input, Writable: true, "input memory"));
                 }
 
-                return Execute((ulong)p, (ulong)memory.Length, p, memory.Length, NoContext);
+                return Run((ulong)p, (ulong)memory.Length, p, memory.Length, NoContext);
             }
         }
         finally
@@ -106,7 +136,8 @@ public sealed unsafe partial class BpfInterpreter : IDisposable
     }
 
     /// <summary>Runs as an XDP program: r1 = a read-only <c>struct xdp_md</c> over <paramref name="packet"/>.</summary>
-    /// <remarks>The packet region is exactly [data_meta, data_end); there is no headroom or tailroom.</remarks>
+    /// <remarks>The packet region is exactly [data_meta, data_end); there is no headroom or tailroom, so the helpers
+    /// that move the packet's bounds are not available (use <see cref="RunXdp(XdpBuffer)"/>).</remarks>
     public RunResult RunXdp(Span<byte> packet, uint ingressIfindex = 1, uint rxQueueIndex = 0)
     {
         var regions = BeginRun();
@@ -117,18 +148,43 @@ public sealed unsafe partial class BpfInterpreter : IDisposable
             {
                 // An empty packet still gets a non-null data pointer: the first stack guard, where nothing is registered.
                 ulong data = p != null ? (ulong)p : _stackBase - StackGuard;
-                _xdp.Set(data, data + (ulong)packet.Length, ingressIfindex, rxQueueIndex);
-                int contextRegion = regions.Add(_xdp.Region);
+                _ownXdp.Set(data, data + (ulong)packet.Length, ingressIfindex, rxQueueIndex);
+                _ctx = _ownXdp;
+                int contextRegion = regions.Add(_ownXdp.Region);
                 if (packet.Length > 0)
                 {
-                    regions.Add(_xdp.PacketRegion);
+                    regions.Add(_ownXdp.PacketRegion);
                 }
 
-                return Execute(_xdp.Address, 0, (byte*)data, packet.Length, contextRegion);
+                return Run(_ownXdp.Address, 0, (byte*)data, packet.Length, contextRegion);
             }
         }
         finally
         {
+            EndRun(regions, baseCount);
+        }
+    }
+
+    /// <summary>Runs as an XDP program over <paramref name="buffer"/> (loaded by the caller): r1 = its xdp_md. The
+    /// packet helpers (adjust_head, adjust_meta, adjust_tail, load/store_bytes) work on it, and the packet region
+    /// follows them.</summary>
+    public RunResult RunXdp(XdpBuffer buffer)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        var regions = BeginRun();
+        int baseCount = regions.Count;
+        try
+        {
+            _ctx = buffer.Context;
+            Env.Xdp = buffer;
+            int contextRegion = regions.Add(buffer.Context.Region);
+            Env.PacketRegionIndex = regions.Add(buffer.PacketRegion);
+            return Run(buffer.Context.Address, 0, null, 0, contextRegion);
+        }
+        finally
+        {
+            Env.PacketRegionIndex = -1;
+            Env.Xdp = null;
             EndRun(regions, baseCount);
         }
     }
@@ -149,6 +205,8 @@ public sealed unsafe partial class BpfInterpreter : IDisposable
         }
 
         _running = true;
+        Env.TailCallCount = 0;
+        Env.PendingTailCall = null;
         return Env.Regions;
     }
 
@@ -156,6 +214,64 @@ public sealed unsafe partial class BpfInterpreter : IDisposable
     {
         regions.Truncate(baseCount);
         _running = false;
+        _ldPacket = null;
+        _ldPacketLength = 0;
+        _contextRegion = NoContext;
+    }
+
+    // The outermost call: frame 0, r1 and r2 as given, the main program from slot 0.
+    private RunResult Run(ulong r1, ulong r2, byte* ldPacket, int ldPacketLength, int contextRegion)
+    {
+        _executed = 0;
+        _depth = 0;
+        _current = _main;
+        _contextRegion = contextRegion;
+        _ldPacket = ldPacket;
+        _ldPacketLength = ldPacketLength;
+        RegisterFile regs = default;
+        regs[1] = r1;
+        regs[2] = r2;
+        regs[10] = EnterFrame(Env.Regions, 0);
+        ulong r0 = Execute(_main, 0, ref regs, 0);
+        return new RunResult(r0, _executed);
+    }
+
+    /// <inheritdoc/>
+    ulong IBpfCallbackInvoker.InvokeCallback(ulong function, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        // A callback is a BPF-to-BPF call made by the helper: a new frame above the one that called the helper,
+        // in the program that called it. kernel: the verifier's callback frames (push_callback_call()).
+        var program = _current;
+        int depth = _depth;
+        if (!program.TryGetSlot(function, out int pc))
+        {
+            throw new ExecutionFaultException(FaultKind.HelperFailed, $"0x{function:x} is not the address of a function of {program.Name}");
+        }
+
+        if (depth + 1 >= MaxCallFrames)
+        {
+            throw new ExecutionFaultException(FaultKind.CallStackExceeded, $"the call stack of {MaxCallFrames} frames is exceeded by a callback");
+        }
+
+        var regions = Env.Regions;
+        int count = regions.Count;
+        try
+        {
+            RegisterFile regs = default;
+            regs[1] = r1;
+            regs[2] = r2;
+            regs[3] = r3;
+            regs[4] = r4;
+            regs[5] = r5;
+            regs[10] = EnterFrame(regions, depth + 1);
+            return Execute(program, pc, ref regs, depth + 1);
+        }
+        finally
+        {
+            regions.Truncate(count);
+            _depth = depth;
+            _current = program;
+        }
     }
 
     // Registers the stack of frame `depth` (zeroed, so runs are reproducible) and returns its R10.

@@ -1,8 +1,11 @@
 namespace VethXdp.Vm.Interpreter;
 
-/// <summary>What a BPF-to-BPF call saves for its return: the return pc and the callee-saved registers.</summary>
+/// <summary>What a BPF-to-BPF call saves for its return: the program and pc to return to, and the callee-saved registers.</summary>
 internal struct CallFrame
 {
+    /// <summary>The program the caller runs (a tail call in the callee replaces the callee's program only).</summary>
+    public ExecutableProgram? Program;
+
     /// <summary>The slot after the call.</summary>
     public int ReturnPc;
 

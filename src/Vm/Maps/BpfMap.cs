@@ -73,6 +73,76 @@ public abstract class BpfMap : IDisposable
     /// <summary>Size of one user-side value: the value size, or for per-CPU maps round_up(value size, 8) times the CPU count.</summary>
     public virtual int UserValueSize => (int)Spec.ValueSize;
 
+    // ---- added for the map implementations (src/Vm/Maps) ----
+
+    /// <summary>An address-like handle the runtime assigns to every created map, which helpers resolve back to the
+    /// map (the kernel's struct bpf_map pointer); 0 until assigned. Maps of maps return the inner map's handle to
+    /// programs.</summary>
+    public ulong Handle { get; set; }
+
+    /// <summary>The map's id (the kernel's map->id) the runtime assigns; 0 until assigned. User-side lookups in maps
+    /// of maps return the inner map's id, as bpf() does.</summary>
+    public uint Id { get; set; }
+
+    /// <summary>The CPU user-side (bpf()) operations run on: the kernel uses the caller's CPU for LRU local lists
+    /// and hash maps' spare elements. 0 unless set (the kernel cross-check pins its thread to CPU 0).</summary>
+    public int UserCpu { get; set; }
+
+    /// <summary>True once <see cref="Freeze"/> succeeded: user space may no longer write the map.</summary>
+    public bool IsFrozen { get; private set; }
+
+    /// <summary>Size of a user-side key in bytes (the key size; 0 for queues, stacks, bloom filters, ring buffers).</summary>
+    public virtual int UserKeySize => (int)Spec.KeySize;
+
+    /// <summary>BPF_MAP_FREEZE: 0, or -EPERM when user space may not write the map (BPF_F_RDONLY, or already frozen:
+    /// the kernel checks write permission first).</summary>
+    public virtual int Freeze()
+    {
+        if ((Spec.Flags & MapFlags.Rdonly) != 0 || IsFrozen)
+        {
+            return -Errno.EPERM;
+        }
+
+        IsFrozen = true;
+        OnFrozen();
+        return 0;
+    }
+
+    /// <summary>BPF_MAP_LOOKUP_AND_DELETE_ELEM: copies the value out and deletes the element (queue and stack: pop);
+    /// -ENOTSUPP for map types the kernel does not support it for.</summary>
+    public virtual int UserLookupAndDelete(ReadOnlySpan<byte> key, Span<byte> value) => -Errno.ENOTSUPP;
+
+    /// <summary>Every element as user space reads it (keys in <see cref="GetNextKey"/> order, values as
+    /// <see cref="UserLookup"/> returns them); for dumps, not a hot path. Queues and stacks give empty keys and their
+    /// values in pop order; ring buffers and perf event arrays give nothing.</summary>
+    public virtual IEnumerable<(byte[] Key, byte[] Value)> Entries()
+    {
+        var key = new byte[UserKeySize];
+        var next = new byte[UserKeySize];
+        bool first = true;
+        while (GetNextKey(first ? ReadOnlySpan<byte>.Empty : key, next) == 0)
+        {
+            first = false;
+            next.CopyTo(key);
+            var value = new byte[UserValueSize];
+            if (UserLookup(key, value) == 0)
+            {
+                yield return ((byte[])key.Clone(), value);
+            }
+        }
+    }
+
+    /// <summary>Called once when the map becomes frozen (a subclass may make its regions read-only).</summary>
+    protected virtual void OnFrozen()
+    {
+    }
+
+    /// <summary>False when user space may not write the map: frozen, or created with BPF_F_RDONLY (bpf() returns -EPERM).</summary>
+    protected bool UserCanWrite => !IsFrozen && (Spec.Flags & MapFlags.Rdonly) == 0;
+
+    /// <summary>False when the map was created with BPF_F_WRONLY: user space may not read it (bpf() returns -EPERM).</summary>
+    protected bool UserCanRead => (Spec.Flags & MapFlags.Wronly) == 0;
+
     /// <summary>Frees the native memory.</summary>
     public void Dispose()
     {

@@ -55,6 +55,13 @@ public sealed record MapSpec
 
     /// <summary>BTF type id of the value, or 0.</summary>
     public uint BtfValueTypeId { get; init; }
+
+    /// <summary>map_extra (bloom filters: the number of hash functions in the low 4 bits; 0 elsewhere).</summary>
+    public ulong MapExtra { get; init; }
+
+    /// <summary>Offset of the value's <c>struct bpf_spin_lock</c> (from BTF), or -1 when the value has none; needed
+    /// for BPF_F_LOCK updates, and never overwritten by value copies, as in the kernel.</summary>
+    public int SpinLockOffset { get; init; } = -1;
 }
 
 /// <summary>One initial slot of a program array, devmap or map of maps: <c>[Index] = Target</c>.</summary>

@@ -41,6 +41,27 @@ public sealed record ProgramSpec
     /// <summary>Source lines by slot (BTF line_info), sorted by slot.</summary>
     public IReadOnlyList<LineInfo> Lines { get; init; } = [];
 
+    /// <summary>The kfunc calls in <see cref="Slots"/> (call src 2, imm = <see cref="KfuncId"/>), by slot.</summary>
+    public IReadOnlyList<KfuncCall> Kfuncs { get; init; } = [];
+
+    /// <summary>The source line of a slot: the last line_info at or before it, or null.</summary>
+    /// <param name="slot">A slot of <see cref="Slots"/>.</param>
+    public LineInfo? LineAt(int slot)
+    {
+        LineInfo? best = null;
+        foreach (var l in Lines)
+        {
+            if (l.Slot > slot)
+            {
+                break;
+            }
+
+            best = l;
+        }
+
+        return best;
+    }
+
     /// <summary>The program as a validated <see cref="BpfProgram"/>.</summary>
     public BpfProgram ToProgram() => BpfProgram.Create(Slots.ToArray(), Name);
 }

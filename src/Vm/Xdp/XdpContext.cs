@@ -31,7 +31,7 @@ public sealed unsafe class XdpContext
     /// <summary>One past the packet end (what a load of data_end returns).</summary>
     public ulong DataEnd { get; private set; }
 
-    /// <summary>Metadata start (equal to <see cref="Data"/>: no metadata area).</summary>
+    /// <summary>Metadata start (equal to <see cref="Data"/> until bpf_xdp_adjust_meta grows the metadata area).</summary>
     public ulong DataMeta { get; private set; }
 
     /// <summary>The receiving interface.</summary>
@@ -40,7 +40,7 @@ public sealed unsafe class XdpContext
     /// <summary>The receive queue.</summary>
     public uint RxQueueIndex { get; private set; }
 
-    /// <summary>The devmap egress interface (0).</summary>
+    /// <summary>The devmap egress interface (0 unless the program runs on a devmap entry).</summary>
     public uint EgressIfindex { get; private set; }
 
     /// <summary>The read-only context region to register for a run.</summary>
@@ -72,6 +72,30 @@ public sealed unsafe class XdpContext
         BinaryPrimitives.WriteUInt32LittleEndian(b[XdpMd.IngressIfindex..], ingressIfindex);
         BinaryPrimitives.WriteUInt32LittleEndian(b[XdpMd.RxQueueIndex..], rxQueueIndex);
         BinaryPrimitives.WriteUInt32LittleEndian(b[XdpMd.EgressIfindex..], 0);
+    }
+
+    /// <summary>Moves the packet pointers (after bpf_xdp_adjust_head, _meta or _tail), keeping the other fields.</summary>
+    public void Update(ulong dataMeta, ulong data, ulong dataEnd)
+    {
+        if (dataEnd < data || data < dataMeta)
+        {
+            throw new ArgumentOutOfRangeException(nameof(data), "the packet pointers must satisfy data_meta <= data <= data_end");
+        }
+
+        DataMeta = dataMeta;
+        Data = data;
+        DataEnd = dataEnd;
+        var b = _block.AsSpan();
+        BinaryPrimitives.WriteUInt32LittleEndian(b[XdpMd.Data..], (uint)data);
+        BinaryPrimitives.WriteUInt32LittleEndian(b[XdpMd.DataEnd..], (uint)dataEnd);
+        BinaryPrimitives.WriteUInt32LittleEndian(b[XdpMd.DataMeta..], (uint)dataMeta);
+    }
+
+    /// <summary>Sets egress_ifindex (a program on a devmap entry sees the device it transmits on).</summary>
+    public void SetEgressIfindex(uint ifindex)
+    {
+        EgressIfindex = ifindex;
+        BinaryPrimitives.WriteUInt32LittleEndian(_block.AsSpan(XdpMd.EgressIfindex), ifindex);
     }
 
     /// <summary>

@@ -69,10 +69,8 @@ public class ElfObjectReaderTests
             var slots = obj.FindSection(f.SectionName)!.SlotSpan.Slice(f.StartSlot, f.SlotCount).ToArray();
             if (slots.Any(i => i.Opcode == Op.Call && i.SrcReg == (int)CallKind.Local))
             {
-                // A BPF-to-BPF call into another section (xdp -> .text) is only in range once the object is linked,
-                // which relocation processing will do; until then the function alone is not a valid program.
-                var ex = Assert.Throws<BpfFormatException>(() => obj.GetProgram(f));
-                Assert.Contains("call out of range", ex.Message, StringComparison.Ordinal);
+                // BPF-to-BPF calls into .text and kfunc calls (src 1 as clang writes them) are only right once the
+                // object is linked: ElfLinkTests check the linked programs.
                 continue;
             }
 

@@ -12,13 +12,14 @@ public class CallTests
     private static Instruction CallLocal(int rel) => new(Op.Call, 0, (Register)CallKind.Local, 0, rel);
 
     [Fact]
-    public void KtimeGetNs_VirtualClock_ReturnsAndAdvances()
+    public void KtimeGetNs_VirtualClock_DoesNotMoveWhileRunning()
     {
         using var vm = new BpfInterpreter(BpfProgram.Create([CallHelper(5), Mov64(R6, R0), CallHelper(5), I(Op.Sub64Reg, R0, R6), Exit()]));
         vm.Env.ClockNs = 1000;
-        vm.Env.ClockStepNs = 250;
-        Assert.Equal(250UL, vm.RunWithMemory([]).R0);
-        Assert.Equal(1500UL, vm.Env.ClockNs);
+        Assert.Equal(0UL, vm.RunWithMemory([]).R0);
+        Assert.Equal(1000UL, vm.Env.ClockNs);
+        vm.Env.AdvanceClock(250);
+        Assert.Equal(1250UL, vm.Env.ReadClock());
     }
 
     [Fact]
@@ -143,7 +144,7 @@ public class CallTests
     {
         var e = Fault([new Instruction(Op.Call, 0, (Register)CallKind.Kfunc, 0, 1234), Exit()]);
         Assert.Equal(FaultKind.NotSupported, e.Kind);
-        Assert.Equal("insn 0: kfunc calls are not supported yet", e.Message);
+        Assert.Equal("insn 0: kfunc call with id 1234 is not supported", e.Message);
     }
 
     [Fact]

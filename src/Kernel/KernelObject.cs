@@ -1,0 +1,444 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using VethXdp.Vm.Isa;
+using VethXdp.Vm.Maps;
+using VethXdp.Vm.Programs;
+using VethXdp.Vm.Xdp;
+
+namespace VethXdp.Kernel;
+
+/// <summary>An object loaded into the running kernel from our own loader's output: its maps created, its
+/// programs verified and loaded, program arrays and maps of maps filled; ready to test-run and inspect.</summary>
+/// <remarks>
+/// Loading follows libbpf's order: maps in <see cref="MapSpec"/> order (inner-map templates first, global data
+/// written and <c>.rodata</c> frozen), then programs (their 64-bit map loads carry src BPF_PSEUDO_MAP_IDX or
+/// _IDX_VALUE with the map's index, and we pass every map's fd as fd_array, Linux 5.14+), then the initial
+/// slots. Disposing closes every fd, which frees the objects.
+/// </remarks>
+public sealed class KernelObject : IDisposable
+{
+    private readonly List<MapSpec> _specs = [];
+    private readonly List<BpfFd> _mapFds = [];
+    private readonly Dictionary<string, int> _mapIndex = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (ProgramSpec Spec, BpfFd Fd, string Log)> _programs = new(StringComparer.Ordinal);
+    private readonly int _cpu;
+    private bool _disposed;
+
+    private KernelObject(int cpu) => _cpu = cpu;
+
+    /// <summary>The maps, in object order, with the max_entries the kernel got.</summary>
+    public IReadOnlyList<MapSpec> Maps => _specs;
+
+    /// <summary>The names of the loaded programs.</summary>
+    public IReadOnlyCollection<string> ProgramNames => _programs.Keys;
+
+    /// <summary>Number of possible CPUs (per-CPU values hold one slot of round_up(value size, 8) bytes each).</summary>
+    public static int PossibleCpus => CpuTopology.PossibleCpus;
+
+    /// <summary>Loads an object our ELF loader read: its maps, then its programs (those libbpf loads by default, or
+    /// those <see cref="KernelLoadOptions.Programs"/> names), then its initial slots.</summary>
+    /// <param name="obj">The object.</param>
+    /// <param name="options">Map sizes, which programs, the CPU; null for the defaults.</param>
+    /// <exception cref="KernelBpfException">The kernel refused a map, a program (with the verifier's log) or a slot.</exception>
+    /// <exception cref="NotSupportedException">The object needs something the bridge cannot give the kernel yet.</exception>
+    public static KernelObject Load(VethXdp.Vm.Elf.BpfObject obj, KernelLoadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        return Load(obj.Maps, obj.Programs, options);
+    }
+
+    /// <summary>Loads <paramref name="maps"/> and <paramref name="programs"/> into the kernel.</summary>
+    /// <param name="maps">The object's maps; program map references index this list.</param>
+    /// <param name="programs">The object's linked programs.</param>
+    /// <param name="options">Map sizes, which programs, the CPU; null for the defaults.</param>
+    /// <exception cref="KernelBpfException">The kernel refused a map, a program (with the verifier's log) or a slot.</exception>
+    /// <exception cref="NotSupportedException">The object needs something the bridge cannot give the kernel yet
+    /// (BTF for spin locks, timers and local storage; kfuncs; a map left unsized).</exception>
+    public static KernelObject Load(IReadOnlyList<MapSpec> maps, IReadOnlyList<ProgramSpec> programs, KernelLoadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(maps);
+        ArgumentNullException.ThrowIfNull(programs);
+        options ??= new KernelLoadOptions();
+        var obj = new KernelObject(options.Cpu);
+        try
+        {
+            foreach (var spec in maps)
+            {
+                obj.CreateMap(spec, options);
+            }
+
+            foreach (var prog in programs)
+            {
+                bool wanted = options.Programs is null ? prog.AutoLoad : options.Programs.Contains(prog.Name);
+                if (wanted)
+                {
+                    obj.LoadProgram(prog, options);
+                }
+            }
+
+            foreach (var spec in obj._specs)
+            {
+                obj.FillSlots(spec);
+            }
+
+            return obj;
+        }
+        catch
+        {
+            obj.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The map's fd.</summary>
+    /// <param name="name">The map's name.</param>
+    public BpfFd MapFd(string name) => _mapFds[IndexOf(name)];
+
+    /// <summary>The program's fd.</summary>
+    /// <param name="name">The program's function name.</param>
+    public BpfFd ProgramFd(string name) => Program(name).Fd;
+
+    /// <summary>The verifier log of the program's load (empty unless <see cref="KernelLoadOptions.LogLevel"/> was set).</summary>
+    /// <param name="name">The program's function name.</param>
+    public string ProgramLog(string name) => Program(name).Log;
+
+    /// <summary>Size of a user-side value of the map: the value size, or for per-CPU maps round_up(value size, 8)
+    /// times the number of possible CPUs.</summary>
+    /// <param name="name">The map's name.</param>
+    public int UserValueSize(string name) => UserValueSize(_specs[IndexOf(name)]);
+
+    /// <summary>Runs the program once with BPF_PROG_TEST_RUN on <paramref name="packet"/>, on the CPU of
+    /// <see cref="KernelLoadOptions.Cpu"/>, with ctx_in an <c>xdp_md</c> giving the ingress device and queue.</summary>
+    /// <param name="program">The program's function name.</param>
+    /// <param name="packet">The frame (at least 14 bytes, as the kernel demands).</param>
+    /// <param name="ingressIfindex">ingress_ifindex: a device in the calling thread's network namespace (1: loopback).</param>
+    /// <param name="rxQueue">rx_queue_index: a queue of that device.</param>
+    /// <exception cref="KernelBpfException">The kernel refused the run (EINVAL for a short frame or a bad queue, ENODEV ...).</exception>
+    public KernelRunResult TestRun(string program, ReadOnlySpan<byte> packet, uint ingressIfindex = 1, uint rxQueue = 0)
+    {
+        var fd = ProgramFd(program);
+        var ctx = new byte[XdpMd.Size];
+        BinaryPrimitives.WriteUInt32LittleEndian(ctx.AsSpan(XdpMd.Data), 0);                     // no metadata
+        BinaryPrimitives.WriteUInt32LittleEndian(ctx.AsSpan(XdpMd.DataEnd), (uint)packet.Length); // must equal data_size_in
+        BinaryPrimitives.WriteUInt32LittleEndian(ctx.AsSpan(XdpMd.IngressIfindex), ingressIfindex);
+        BinaryPrimitives.WriteUInt32LittleEndian(ctx.AsSpan(XdpMd.RxQueueIndex), rxQueue);
+        var request = new TestRunRequest
+        {
+            Data = packet.ToArray(),
+            DataOutCapacity = packet.Length + 8192,
+            Context = ctx,
+            ContextOutCapacity = XdpMd.Size,
+        };
+        TestRunResult r;
+        using (CpuTopology.PinCurrentThread(_cpu))
+        {
+            r = BpfSyscall.ProgTestRun(fd, request);
+        }
+
+        int meta = r.ContextOut.Length >= 4 ? (int)BinaryPrimitives.ReadUInt32LittleEndian(r.ContextOut) : 0;
+        return new KernelRunResult(r.Retval, r.DataOut, Math.Min(meta, r.DataOut.Length), r.Duration);
+    }
+
+    /// <summary>Every entry of the map, in the kernel's BPF_MAP_GET_NEXT_KEY order. Queue and stack are popped
+    /// empty (giving their values in pop order) and pushed back as they were; ring buffers and perf event arrays
+    /// list nothing (their records are events, not entries).</summary>
+    /// <param name="name">The map's name.</param>
+    public IReadOnlyList<KernelMapEntry> DumpMap(string name)
+    {
+        int index = IndexOf(name);
+        var spec = _specs[index];
+        var fd = _mapFds[index];
+        var entries = new List<KernelMapEntry>();
+        switch (spec.Type)
+        {
+            case MapType.Ringbuf or MapType.UserRingbuf or MapType.PerfEventArray:
+                return entries;
+            case MapType.Queue or MapType.Stack:
+            {
+                var value = new byte[spec.ValueSize];
+                while (BpfSyscall.TryMapLookupAndDelete(fd, [], value))
+                {
+                    entries.Add(new KernelMapEntry([], (byte[])value.Clone()));
+                }
+
+                // Push back so the map is as it was: a queue in pop order, a stack in reverse pop order.
+                for (int i = 0; i < entries.Count; i++)
+                {
+                    var e = entries[spec.Type == MapType.Queue ? i : entries.Count - 1 - i];
+                    BpfSyscall.MapUpdate(fd, [], e.Value);
+                }
+
+                return entries;
+            }
+        }
+
+        var key = Array.Empty<byte>();
+        var next = new byte[spec.KeySize];
+        var buffer = new byte[UserValueSize(spec)];
+        while (BpfSyscall.TryMapGetNextKey(fd, key, next))
+        {
+            key = (byte[])next.Clone();
+            try
+            {
+                if (BpfSyscall.TryMapLookup(fd, key, buffer))
+                {
+                    entries.Add(new KernelMapEntry(key, (byte[])buffer.Clone()));
+                }
+            }
+            catch (KernelBpfException e) when (e.Errno is Errno.EOPNOTSUPP or Errno.ENOTSUPP)
+            {
+                return entries;   // e.g. XSKMAP: no user-space lookup
+            }
+        }
+
+        return entries;
+    }
+
+    /// <summary>BPF_MAP_LOOKUP_ELEM on the named map; false when the key is absent.</summary>
+    /// <param name="name">The map's name.</param>
+    /// <param name="key">The key.</param>
+    /// <param name="value">Receives the value (<see cref="UserValueSize(string)"/> bytes).</param>
+    public bool LookupMap(string name, ReadOnlySpan<byte> key, Span<byte> value) => BpfSyscall.TryMapLookup(MapFd(name), key, value);
+
+    /// <summary>BPF_MAP_UPDATE_ELEM on the named map (per-CPU maps take every CPU's value at once; an empty key pushes
+    /// onto a queue or stack).</summary>
+    /// <param name="name">The map's name.</param>
+    /// <param name="key">The key.</param>
+    /// <param name="value">The value.</param>
+    /// <param name="flags">BPF_ANY, BPF_NOEXIST or BPF_EXIST.</param>
+    public void UpdateMap(string name, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags = BpfFlags.Any) =>
+        BpfSyscall.MapUpdate(MapFd(name), key, value, flags);
+
+    /// <summary>BPF_MAP_DELETE_ELEM on the named map; false when the key is absent.</summary>
+    /// <param name="name">The map's name.</param>
+    /// <param name="key">The key.</param>
+    public bool DeleteFromMap(string name, ReadOnlySpan<byte> key) => BpfSyscall.TryMapDelete(MapFd(name), key);
+
+    /// <summary>The name of the loaded program with kernel id <paramref name="id"/> (as program arrays report their
+    /// slots), or null.</summary>
+    /// <param name="id">A program id.</param>
+    public string? ProgramNameById(uint id)
+    {
+        foreach (var (name, p) in _programs)
+        {
+            if (BpfSyscall.GetObjectId(p.Fd) == id)
+            {
+                return name;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The name of the map with kernel id <paramref name="id"/> (as maps of maps report their slots), or null.</summary>
+    /// <param name="id">A map id.</param>
+    public string? MapNameById(uint id)
+    {
+        for (int i = 0; i < _mapFds.Count; i++)
+        {
+            if (BpfSyscall.GetObjectId(_mapFds[i]) == id)
+            {
+                return _specs[i].Name;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Closes every map and program fd.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        foreach (var p in _programs.Values)
+        {
+            p.Fd.Dispose();
+        }
+
+        foreach (var fd in _mapFds)
+        {
+            fd.Dispose();
+        }
+    }
+
+    /// <summary>True for the map types whose user-side values hold every CPU's value.</summary>
+    /// <param name="type">The map type.</param>
+    public static bool IsPerCpu(MapType type) =>
+        type is MapType.PercpuArray or MapType.PercpuHash or MapType.LruPercpuHash or MapType.PercpuCgroupStorage;
+
+    private static int UserValueSize(MapSpec spec) =>
+        IsPerCpu(spec.Type) ? (int)((spec.ValueSize + 7) & ~7u) * PossibleCpus
+        : spec.Type is MapType.ProgArray or MapType.ArrayOfMaps or MapType.HashOfMaps ? 4
+        : (int)spec.ValueSize;
+
+    private (ProgramSpec Spec, BpfFd Fd, string Log) Program(string name)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _programs.TryGetValue(name, out var p)
+            ? p
+            : throw new ArgumentException($"no loaded program \"{name}\" (loaded: {string.Join(", ", _programs.Keys)})", nameof(name));
+    }
+
+    private int IndexOf(string name)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _mapIndex.TryGetValue(name, out int i)
+            ? i
+            : throw new ArgumentException($"no map \"{name}\" (maps: {string.Join(", ", _mapIndex.Keys)})", nameof(name));
+    }
+
+    private void CreateMap(MapSpec spec, KernelLoadOptions options)
+    {
+        if (spec.Type is MapType.SkStorage or MapType.InodeStorage or MapType.TaskStorage or MapType.CgrpStorage
+            or MapType.StructOps or MapType.Arena or MapType.CgroupStorage or MapType.PercpuCgroupStorage)
+        {
+            throw new NotSupportedException(
+                $"map \"{spec.Name}\": {spec.Type} maps need BTF (or an attach target), which the kernel bridge does not load yet");
+        }
+
+        uint maxEntries = options.MapSizes.TryGetValue(spec.Name, out uint size) ? size : spec.MaxEntries;
+        if (maxEntries == 0 && spec.Type == MapType.PerfEventArray)
+        {
+            maxEntries = (uint)PossibleCpus;   // as libbpf sizes it
+        }
+        else if (maxEntries == 0)
+        {
+            throw new NotSupportedException($"map \"{spec.Name}\": max_entries is 0 (left for user space to size); give it a size");
+        }
+
+        BpfFd? template = null;
+        try
+        {
+            if (spec.Type is MapType.ArrayOfMaps or MapType.HashOfMaps)
+            {
+                var inner = spec.InnerMap
+                    ?? throw new NotSupportedException($"map \"{spec.Name}\": a map of maps needs its inner map's definition");
+                template = BpfSyscall.MapCreate(Request(inner, inner.MaxEntries == 0 ? 1 : inner.MaxEntries, null, inner.Name));
+            }
+
+            var fd = BpfSyscall.MapCreate(Request(spec, maxEntries, template, spec.Name));
+            _mapIndex[spec.Name] = _specs.Count;
+            _specs.Add(spec with { MaxEntries = maxEntries });
+            _mapFds.Add(fd);
+        }
+        finally
+        {
+            template?.Dispose();   // the outer map keeps what it needs of the template
+        }
+
+        if (spec.IsGlobalData || spec.InitialData is not null)
+        {
+            var value = new byte[spec.ValueSize];
+            spec.InitialData?.AsSpan(0, Math.Min(spec.InitialData.Length, value.Length)).CopyTo(value);
+            BpfSyscall.MapUpdate(_mapFds[^1], stackalloc byte[4], value);   // key 0 of the single-entry array
+        }
+
+        if (spec.Frozen)
+        {
+            BpfSyscall.MapFreeze(_mapFds[^1]);
+        }
+    }
+
+    private static MapCreateRequest Request(MapSpec spec, uint maxEntries, BpfFd? inner, string name) => new()
+    {
+        Type = spec.Type,
+        KeySize = spec.KeySize,
+        ValueSize = spec.ValueSize,
+        MaxEntries = maxEntries,
+        Flags = spec.Flags,
+        Name = name,
+        InnerMap = inner,
+        NumaNode = spec.NumaNode,
+    };
+
+    private void LoadProgram(ProgramSpec spec, KernelLoadOptions options)
+    {
+        for (int pc = 0; pc < spec.Slots.Count; pc++)
+        {
+            var insn = spec.Slots[pc];
+            if (insn.Opcode == Op.Call && insn.SrcReg == (int)CallKind.Kfunc)
+            {
+                throw new NotSupportedException($"program \"{spec.Name}\": insn {pc}: kfunc call (imm {insn.Imm}) needs the running kernel's BTF ids, which the bridge does not resolve yet");
+            }
+
+            if (insn.IsLdImm64 && insn.SrcReg == (int)PseudoSrc.BtfId)
+            {
+                throw new NotSupportedException($"program \"{spec.Name}\": insn {pc}: a kernel variable (ld_imm64 src=3) needs the running kernel's BTF ids");
+            }
+
+            if (insn.IsLdImm64 && insn.SrcReg is (int)PseudoSrc.MapIdx or (int)PseudoSrc.MapIdxValue && (uint)insn.Imm >= (uint)_mapFds.Count)
+            {
+                throw new ArgumentException($"program \"{spec.Name}\": insn {pc}: map index {insn.Imm} but the object has {_mapFds.Count} map(s)", nameof(spec));
+            }
+
+            if (insn.IsLdImm64)
+            {
+                pc++;
+            }
+        }
+
+        var request = new ProgLoadRequest
+        {
+            Type = spec.Type,
+            Instructions = spec.Slots,
+            License = spec.License,
+            Name = spec.Name,
+            ExpectedAttachType = spec.ExpectedAttachType,
+            Flags = spec.Frags ? BpfFlags.XdpHasFrags : 0,
+            FdArray = _mapFds,
+            LogLevel = options.LogLevel,
+        };
+        try
+        {
+            var r = BpfSyscall.ProgLoad(request);
+            _programs.Add(spec.Name, (spec, r.Fd, r.Log));
+        }
+        catch (KernelBpfException e) when (e.VerifierLog?.Contains("has to have BTF in order to use", StringComparison.Ordinal) == true)
+        {
+            throw new NotSupportedException($"program \"{spec.Name}\": {e.VerifierMessage} (the kernel bridge does not load BTF yet)", e);
+        }
+    }
+
+    private void FillSlots(MapSpec spec)
+    {
+        if (spec.InitialSlots.Count == 0)
+        {
+            return;
+        }
+
+        var fd = _mapFds[IndexOf(spec.Name)];
+        Span<byte> key = stackalloc byte[4];
+        foreach (var slot in spec.InitialSlots)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(key, slot.Index);
+            byte[] value = new byte[Math.Max(4, (int)spec.ValueSize)];
+            switch (spec.Type)
+            {
+                case MapType.ProgArray:
+                    BinaryPrimitives.WriteInt32LittleEndian(value, Program(slot.Target).Fd.Value);
+                    break;
+                case MapType.ArrayOfMaps or MapType.HashOfMaps:
+                    BinaryPrimitives.WriteInt32LittleEndian(value, MapFd(slot.Target).Value);
+                    break;
+                case MapType.Devmap or MapType.DevmapHash when uint.TryParse(slot.Target, NumberStyles.None, CultureInfo.InvariantCulture, out uint ifindex):
+                    BinaryPrimitives.WriteUInt32LittleEndian(value, ifindex);
+                    break;
+                default:
+                    throw new NotSupportedException($"map \"{spec.Name}\": initial slot [{slot.Index}] = {slot.Target} of a {spec.Type} map");
+            }
+
+            try
+            {
+                BpfSyscall.MapUpdate(fd, key, value.AsSpan(0, spec.Type is MapType.ProgArray or MapType.ArrayOfMaps or MapType.HashOfMaps ? 4 : (int)spec.ValueSize));
+            }
+            catch (KernelBpfException e)
+            {
+                throw new KernelBpfException($"map \"{spec.Name}\": slot [{slot.Index}] = {slot.Target}: {e.Message}", e);
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using VethXdp.Vm.Isa;
+
+namespace VethXdp.Vm.Interpreter;
+
+/// <summary>A program as an engine runs it: its slots in pinned memory, so that a function has an address
+/// (what a <c>BPF_PSEUDO_FUNC</c> 64-bit load yields, and what bpf_loop calls back), and the tag the loader gave it.</summary>
+/// <remarks>The code memory is never registered as a region: a program cannot read or write it, only pass its
+/// addresses to helpers. Tail calls switch between <see cref="ExecutableProgram"/>s (a program array holds them).</remarks>
+public sealed unsafe class ExecutableProgram
+{
+    private readonly Instruction[] _code;
+
+    /// <summary>Wraps <paramref name="program"/>.</summary>
+    /// <param name="program">The program, with map references already resolved to addresses.</param>
+    /// <param name="name">The name shown in messages and map dumps; the program's name when null.</param>
+    /// <param name="tag">Anything the loader wants to keep with it (e.g. its ProgramSpec).</param>
+    public ExecutableProgram(BpfProgram program, string? name = null, object? tag = null)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        Program = program;
+        Name = name ?? program.Name;
+        Tag = tag;
+        _code = GC.AllocateArray<Instruction>(Math.Max(program.Length, 1), pinned: true);
+        program.Slots.CopyTo(_code);
+        CodeBase = (ulong)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_code));
+    }
+
+    /// <summary>The program.</summary>
+    public BpfProgram Program { get; }
+
+    /// <summary>The name.</summary>
+    public string Name { get; }
+
+    /// <summary>What the loader attached (not used by the engines).</summary>
+    public object? Tag { get; }
+
+    /// <summary>The slots.</summary>
+    public ReadOnlySpan<Instruction> Slots => _code.AsSpan(0, Program.Length);
+
+    /// <summary>Address of slot 0: function addresses are <c>CodeBase + 8 * pc</c>.</summary>
+    public ulong CodeBase { get; }
+
+    /// <summary>The address of the function that starts at slot <paramref name="pc"/>.</summary>
+    public ulong FunctionAddress(int pc) => CodeBase + ((ulong)pc * Instruction.Size);
+
+    /// <summary>The slot a function address points at, when it is one of this program's slots.</summary>
+    public bool TryGetSlot(ulong address, out int pc)
+    {
+        ulong offset = address - CodeBase;
+        if (offset % Instruction.Size == 0 && offset / Instruction.Size < (ulong)Program.Length)
+        {
+            pc = (int)(offset / Instruction.Size);
+            return true;
+        }
+
+        pc = -1;
+        return false;
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => Name;
+}

@@ -1,0 +1,231 @@
+using VethXdp.Vm.Memory;
+
+namespace VethXdp.Vm.Maps;
+
+/// <summary>BPF_MAP_TYPE_ARRAY and BPF_MAP_TYPE_PERCPU_ARRAY (kernel/bpf/arraymap.c), also the maps of global data
+/// (.data, .rodata, .bss: one element holding the section).</summary>
+/// <remarks>
+/// Every element exists from creation, zeroed: one block of native memory holds max_entries values of
+/// round_up(value_size, 8) bytes (per-CPU: one such run per CPU, CPU-major), at addresses fixed for the map's life.
+/// Updates copy into place; delete is -EINVAL; BPF_NOEXIST is -EEXIST; an index past the end is -E2BIG for updates
+/// and a miss for lookups. get_next_key walks indices 0..max_entries-1.
+/// </remarks>
+public sealed unsafe class ArrayMap : BpfMap
+{
+    private readonly NativeBlock _values;
+    private readonly int _elemSize;
+    private readonly int _valueSize;
+    private readonly uint _max;
+    private readonly bool _percpu;
+    private readonly MemoryRegion[] _regions;
+
+    internal ArrayMap(MapSpec spec, int possibleCpus)
+        : base(spec, possibleCpus)
+    {
+        _percpu = spec.Type == MapType.PercpuArray;
+        _valueSize = (int)spec.ValueSize;
+        _elemSize = MapValue.RoundUp8(_valueSize);
+        _max = spec.MaxEntries;
+        ulong copies = _percpu ? (ulong)possibleCpus : 1UL;
+        _values = new NativeBlock((ulong)_elemSize * _max * copies);
+        if (spec.InitialData is { } init)
+        {
+            init.CopyTo(_values.Slice(0, init.Length));
+        }
+
+        _regions = BuildRegions();
+    }
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<MemoryRegion> ValueRegions => _regions;
+
+    /// <summary>Address of element <paramref name="index"/>'s value (for <paramref name="cpu"/> in per-CPU arrays), or 0
+    /// past the end: what BPF_PSEUDO_MAP_VALUE loads of global data resolve to.</summary>
+    public ulong ValueAddress(uint index, int cpu = 0)
+    {
+        if (index >= _max || (uint)cpu >= (uint)PossibleCpus)
+        {
+            return 0;
+        }
+
+        ulong slot = _percpu ? ((ulong)cpu * _max) + index : index;
+        return _values.Address + (slot * (ulong)_elemSize);
+    }
+
+    /// <inheritdoc/>
+    public override int UserValueSize => _percpu ? _elemSize * PossibleCpus : _valueSize;
+
+    /// <inheritdoc/>
+    public override ulong Lookup(ReadOnlySpan<byte> key, int cpu)
+    {
+        // kernel: array_map_lookup_elem / percpu_array_map_lookup_elem
+        if (key.Length < 4)
+        {
+            return 0;
+        }
+
+        return ValueAddress(MapValue.U32(key), _percpu ? cpu : 0);
+    }
+
+    /// <inheritdoc/>
+    public override long Update(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags, int cpu)
+    {
+        // kernel: array_map_update_elem
+        if ((flags & ~MapUpdateFlags.Lock) > MapUpdateFlags.Exist)
+        {
+            return -Errno.EINVAL;
+        }
+
+        uint index = MapValue.U32(key);
+        if (index >= _max)
+        {
+            return -Errno.E2BIG;
+        }
+
+        if ((flags & MapUpdateFlags.NoExist) != 0)
+        {
+            return -Errno.EEXIST;
+        }
+
+        if ((flags & MapUpdateFlags.Lock) != 0 && Spec.SpinLockOffset < 0)
+        {
+            return -Errno.EINVAL;
+        }
+
+        if ((uint)cpu >= (uint)PossibleCpus)
+        {
+            return -Errno.EINVAL;
+        }
+
+        ulong addr = ValueAddress(index, _percpu ? cpu : 0);
+        MapValue.Copy(new Span<byte>((void*)addr, _valueSize), value.Slice(0, _valueSize), Spec.SpinLockOffset);
+        return 0;
+    }
+
+    /// <inheritdoc/>
+    public override long Delete(ReadOnlySpan<byte> key) => -Errno.EINVAL;
+
+    /// <inheritdoc/>
+    public override int UserLookup(ReadOnlySpan<byte> key, Span<byte> value)
+    {
+        if (!UserCanRead)
+        {
+            return -Errno.EPERM;
+        }
+
+        uint index = MapValue.U32(key);
+        if (index >= _max)
+        {
+            return -Errno.ENOENT;
+        }
+
+        if (!_percpu)
+        {
+            new ReadOnlySpan<byte>((void*)ValueAddress(index), _valueSize).CopyTo(value);
+            MapValue.HideLock(value.Slice(0, _valueSize), Spec.SpinLockOffset);
+            return 0;
+        }
+
+        // kernel: bpf_percpu_array_copy: round_up(value_size, 8) bytes per possible CPU
+        for (int c = 0; c < PossibleCpus; c++)
+        {
+            new ReadOnlySpan<byte>((void*)ValueAddress(index, c), _elemSize).CopyTo(value.Slice(c * _elemSize, _elemSize));
+        }
+
+        return 0;
+    }
+
+    /// <inheritdoc/>
+    public override int UserUpdate(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags)
+    {
+        if (!UserCanWrite)
+        {
+            return -Errno.EPERM;
+        }
+
+        if ((flags & MapUpdateFlags.Lock) != 0 && Spec.SpinLockOffset < 0)
+        {
+            return -Errno.EINVAL;
+        }
+
+        if (!_percpu)
+        {
+            return (int)Update(key, value, flags, 0);
+        }
+
+        // kernel: bpf_percpu_array_update
+        if (flags > MapUpdateFlags.Exist)
+        {
+            return -Errno.EINVAL;
+        }
+
+        uint index = MapValue.U32(key);
+        if (index >= _max)
+        {
+            return -Errno.E2BIG;
+        }
+
+        if (flags == MapUpdateFlags.NoExist)
+        {
+            return -Errno.EEXIST;
+        }
+
+        for (int c = 0; c < PossibleCpus; c++)
+        {
+            value.Slice(c * _elemSize, _elemSize).CopyTo(new Span<byte>((void*)ValueAddress(index, c), _elemSize));
+        }
+
+        return 0;
+    }
+
+    /// <inheritdoc/>
+    public override int UserDelete(ReadOnlySpan<byte> key) => UserCanWrite ? -Errno.EINVAL : -Errno.EPERM;
+
+    /// <inheritdoc/>
+    public override int GetNextKey(ReadOnlySpan<byte> key, Span<byte> nextKey) =>
+        UserCanRead ? ArrayKeys.GetNext(key, nextKey, _max) : -Errno.EPERM;
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _values.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private MemoryRegion[] BuildRegions()
+    {
+        bool writable = (Spec.Flags & MapFlags.RdonlyProg) == 0 && !Spec.Frozen;
+        var kind = Spec.IsGlobalData ? RegionKind.GlobalData : RegionKind.MapValue;
+        return [new MemoryRegion(_values.Address, _values.Length, kind, writable, "map " + Name + " values")];
+    }
+}
+
+/// <summary>get_next_key of every array-indexed map (array_map_get_next_key, dev_map_get_next_key, ...).</summary>
+internal static class ArrayKeys
+{
+    /// <summary>No key or an index past the end: 0; the last index: -ENOENT; else index + 1.</summary>
+    public static int GetNext(ReadOnlySpan<byte> key, Span<byte> nextKey, uint max)
+    {
+        uint index = key.Length >= 4 ? MapValue.U32(key) : uint.MaxValue;
+        uint next;
+        if (index >= max)
+        {
+            next = 0;
+        }
+        else if (index == max - 1)
+        {
+            return -Errno.ENOENT;
+        }
+        else
+        {
+            next = index + 1;
+        }
+
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(nextKey, next);
+        return 0;
+    }
+}

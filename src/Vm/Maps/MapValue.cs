@@ -1,0 +1,56 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+
+namespace VethXdp.Vm.Maps;
+
+/// <summary>Value copies as the kernel's copy_map_value does them: every byte except the special fields (here the
+/// 4-byte bpf_spin_lock, whose offset <see cref="MapSpec.SpinLockOffset"/> gives).</summary>
+internal static class MapValue
+{
+    /// <summary>Size of struct bpf_spin_lock.</summary>
+    public const int SpinLockSize = 4;
+
+    /// <summary>copy_map_value(): <paramref name="src"/> into <paramref name="dst"/> (same length), skipping the lock.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Copy(Span<byte> dst, ReadOnlySpan<byte> src, int spinLockOffset)
+    {
+        if (spinLockOffset < 0)
+        {
+            src.CopyTo(dst);
+            return;
+        }
+
+        CopyAround(dst, src, spinLockOffset);
+    }
+
+    /// <summary>check_and_init_map_value(): zero the lock in a copy handed to user space.</summary>
+    public static void HideLock(Span<byte> userCopy, int spinLockOffset)
+    {
+        if (spinLockOffset >= 0 && spinLockOffset + SpinLockSize <= userCopy.Length)
+        {
+            userCopy.Slice(spinLockOffset, SpinLockSize).Clear();
+        }
+    }
+
+    /// <summary>A little-endian u32 key (the kernel reads it in host order; x86 and arm64 are little-endian).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint U32(ReadOnlySpan<byte> key) => BinaryPrimitives.ReadUInt32LittleEndian(key);
+
+    /// <summary>round_up(n, 8).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int RoundUp8(int n) => (n + 7) & ~7;
+
+    private static void CopyAround(Span<byte> dst, ReadOnlySpan<byte> src, int off)
+    {
+        int n = Math.Min(dst.Length, src.Length);
+        if (off >= n)
+        {
+            src.Slice(0, n).CopyTo(dst);
+            return;
+        }
+
+        src.Slice(0, off).CopyTo(dst);
+        int after = Math.Min(off + SpinLockSize, n);
+        src.Slice(after, n - after).CopyTo(dst.Slice(after));
+    }
+}

@@ -1,0 +1,166 @@
+using VethXdp.Vm.Helpers;
+using VethXdp.Vm.Interpreter;
+using VethXdp.Vm.Maps;
+using VethXdp.Vm.Programs;
+using VethXdp.Vm.Xdp;
+
+namespace VethXdp.Vm.Runtime;
+
+/// <summary>Runs one XDP program of a loaded object on frames, one at a time, exactly as BPF_PROG_TEST_RUN runs it on
+/// each: the frame in a fresh 4096-byte page at XDP_PACKET_HEADROOM, r1 = its xdp_md, a fresh bpf_redirect_info, and
+/// the verdict, redirect target and bytes read back afterwards. Maps persist from frame to frame.</summary>
+/// <remarks>
+/// <para>Per frame: the clock is <see cref="RunOptions.TimeNs"/> + index * <see cref="RunOptions.TimeStepNs"/> and does
+/// not move while the program runs; trace messages and ring buffer / perf records are collected (the runner consumes
+/// the rings as they are written, as a reader polling them would). A frame shorter than 14 bytes or longer than 73152
+/// is refused, and a program that faults (an access outside the memory the run owns, the instruction budget) stops
+/// with an error: either way the result carries the error and the next frame runs normally.</para>
+/// <para>The per-frame path allocates nothing, except the strings of trace messages the program prints (pooled by
+/// content) and an error's description. One runner runs on one thread at a time.</para>
+/// </remarks>
+public sealed class XdpRunner : IDisposable
+{
+    /// <summary>BPF_XDP_DEVMAP (enum bpf_attach_type).</summary>
+    public const uint AttachXdpDevmap = 33;
+
+    /// <summary>BPF_XDP_CPUMAP (enum bpf_attach_type).</summary>
+    public const uint AttachXdpCpumap = 35;
+
+    private readonly BpfInterpreter _vm;
+    private readonly XdpBuffer _buffer = new();
+    private readonly EventSink _sink;
+    private int _mapRegions;
+    private long _packets;
+    private bool _disposed;
+
+    /// <summary>Prepares <paramref name="programName"/> (the object's only program when null) of <paramref name="obj"/>.</summary>
+    /// <exception cref="RuntimeLoadException">No such program, several and none chosen, not an XDP program, a devmap or
+    /// cpumap program (BPF_PROG_TEST_RUN refuses those), or the program does not load.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The CPU is not one of the object's possible CPUs.</exception>
+    public XdpRunner(LoadedObject obj, string? programName = null, RunOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        options ??= RunOptions.Default;
+        var spec = obj.GetProgram(programName);
+        if (spec.Type != ProgramType.Xdp)
+        {
+            throw new RuntimeLoadException(spec.Name, null, $"is not an XDP program (section \"{spec.SectionName}\", type {spec.Type})");
+        }
+
+        if (spec.ExpectedAttachType is AttachXdpDevmap or AttachXdpCpumap)
+        {
+            throw new RuntimeLoadException(spec.Name, null,
+                $"runs on {(spec.ExpectedAttachType == AttachXdpDevmap ? "devmap" : "cpumap")} entries (section \"{spec.SectionName}\"): BPF_PROG_TEST_RUN refuses such programs (-EINVAL)");
+        }
+
+        if (options.Cpu < 0 || options.Cpu >= obj.PossibleCpus)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), $"CPU {options.Cpu} is not one of the {obj.PossibleCpus} possible CPUs");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.InstructionBudget, nameof(options));
+        Object = obj;
+        Program = spec;
+        Options = options;
+        Executable = obj.Prepare(spec);
+        var env = new RuntimeEnv
+        {
+            Cpu = options.Cpu,
+            PossibleCpus = obj.PossibleCpus,
+            JiffiesHz = options.JiffiesHz,
+            Maps = obj.Maps,
+            Random = Prandom.FromSeed(options.Seed),
+        };
+        _vm = new BpfInterpreter(Executable, obj.Helpers, new InterpreterOptions { InstructionBudget = options.InstructionBudget }, env);
+        _sink = new EventSink(env.Events);
+        RegisterMapRegions();
+    }
+
+    /// <summary>The loaded object.</summary>
+    public LoadedObject Object { get; }
+
+    /// <summary>The program.</summary>
+    public ProgramSpec Program { get; }
+
+    /// <summary>The program as the engine runs it.</summary>
+    public ExecutableProgram Executable { get; }
+
+    /// <summary>The run controls.</summary>
+    public RunOptions Options { get; }
+
+    /// <summary>The run state helpers see (clock, CPU, generator, output), for tools that need more than results.</summary>
+    public RuntimeEnv Env => _vm.Env;
+
+    /// <summary>Frames run so far (refused ones included): the index the next frame gets.</summary>
+    public long PacketsRun => _packets;
+
+    /// <summary>Runs the program on <paramref name="frame"/>. The result's views are valid until the next call.</summary>
+    public XdpResult Run(ReadOnlySpan<byte> frame)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        long index = _packets++;
+        var env = _vm.Env;
+        env.BeginPacket();
+        env.ClockNs = Options.TimeNs + ((ulong)index * Options.TimeStepNs);
+        if (Object.Maps.RegionCount != _mapRegions)
+        {
+            RegisterMapRegions();
+        }
+
+        Object.Maps.SetEventSink(_sink);
+
+        int err = _buffer.Load(frame, Options.Ifindex, Options.RxQueue);
+        if (err != 0)
+        {
+            return Failed(index, null, Refusal(frame.Length, err));
+        }
+
+        RunResult r;
+        try
+        {
+            r = _vm.RunXdp(_buffer);
+        }
+        catch (ExecutionFaultException e)
+        {
+            return Failed(index, e.Pc >= 0 ? e.Pc : null, e.Reason);
+        }
+
+        uint retval = (uint)r.R0;
+        RedirectInfo? redirect = retval == (uint)XdpAction.Redirect ? RedirectInfo.From(env.Redirect) : null;
+        return new XdpResult(index, retval, redirect, _buffer.Meta, _buffer.Packet, env.Trace, env.Events, null, r.InstructionsExecuted);
+    }
+
+    /// <summary>Releases the engine (the object and its maps stay).</summary>
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            _disposed = true;
+            Object.Maps.SetEventSink(null);
+            _vm.Dispose();
+        }
+    }
+
+    private XdpResult Failed(long index, int? insn, string message) =>
+        new(index, 0, null, default, default, _vm.Env.Trace, _vm.Env.Events, new XdpError(insn, message), 0);
+
+    private static string Refusal(int length, int errno) => errno == -Errno.EINVAL
+        ? $"frame of {length} bytes is shorter than ETH_HLEN ({XdpBuffer.EthHeaderLength}): BPF_PROG_TEST_RUN refuses it (-EINVAL)"
+        : $"frame of {length} bytes is longer than {XdpBuffer.MaxFrameSize} (a {XdpBuffer.MaxLinearSize}-byte page and {XdpBuffer.MaxFrags} fragments of {XdpBuffer.FrameSize}): BPF_PROG_TEST_RUN refuses it (-ENOMEM)";
+
+    // The maps' value regions stay registered for the runner's life (below the per-run context, packet and stacks).
+    private void RegisterMapRegions()
+    {
+        var regions = _vm.Env.Regions;
+        regions.Clear();
+        Object.Maps.RegisterRegions(regions);
+        _mapRegions = Object.Maps.RegionCount;
+    }
+
+    // Ring buffer and perf event records, as the program commits them, into the packet's event log.
+    private sealed class EventSink(EventLog log) : IMapEventSink
+    {
+        public void OnEvent(BpfMap map, int cpu, ReadOnlySpan<byte> data) =>
+            log.Add(map.Name, map is RingBufMap ? EventSource.Ringbuf : EventSource.PerfEvent, data);
+    }
+}
