@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Loads a BPF object into the running kernel through libbpf.so.1 (ctypes), fills its maps, runs
-BPF_PROG_TEST_RUN on every frame of a pcap and prints the verdicts and the final maps as JSON.
+BPF_PROG_TEST_RUN on every frame of a pcap (pinned to CPU 0) and prints one JSON line per frame, then the final
+maps. A developer's tool for recording the corpus's verdicts (record_kernel.py runs it); needs root and libbpf1.
 
   kern.py OBJ PROG PCAP [--env ENV.json] [--ifindex N] [--rxq N] [--show-data]
 
 ENV.json: {"maps": {NAME: {"entries": [{"key": hex, "value": hex | int | name, "program": name}]}},
-           "mapSizes": {NAME: N}, "devBound": "ifname"}
-A legacy-maps object (SEC("maps"), refused by libbpf 1.x) is loaded by a small loader of our own.
+           "mapSizes": {NAME: N}, "devBound": "ifname", "sockets": [{"listen"|"bind"|"connect": ...}]}
+Global data maps are named like their sections (".data"). A legacy-maps object (SEC("maps"), which libbpf 1.x
+refuses) is loaded by a small loader of our own: maps from the definitions, fds patched into ld_imm64.
 """
 import ctypes as C
 import json
@@ -46,12 +48,8 @@ for name, res, args in [
     ("bpf_prog_load", C.c_int, [C.c_int, C.c_char_p, C.c_char_p, vp, C.c_size_t, vp]),
     ("bpf_prog_test_run_opts", C.c_int, [C.c_int, vp]),
     ("libbpf_num_possible_cpus", C.c_int, []),
-    ("if_nametoindex", C.c_uint, [C.c_char_p]),
 ]:
-    try:
-        f = getattr(lib, name)
-    except AttributeError:
-        f = getattr(C.CDLL(None), name)
+    f = getattr(lib, name)
     f.restype, f.argtypes = res, args
 
 NCPU = lib.libbpf_num_possible_cpus()

@@ -450,7 +450,7 @@ def calls(path):
             imm, = struct.unpack_from("<i", code, off + 4)
             if src == 0 and imm != -1 and off not in relocs:
                 helpers.add(HELPERS.get(imm, f"helper#{imm}"))
-            elif src == 2 or (off in relocs and syms[relocs[off]["sym"]]["shndx"] == 0):
+            elif off in relocs and syms[relocs[off]["sym"]]["shndx"] == 0:
                 kfuncs.add(syms[relocs[off]["sym"]]["name"])
     return sorted(helpers), sorted(kfuncs)
 
@@ -556,8 +556,19 @@ def record(spec, kernel):
     }
     if kfuncs:
         entry["kfuncs"] = sorted(kfuncs)
-    if spec.get("requires"):
-        entry["requires"] = spec["requires"]
+    needs = []
+    if any(r.get("environment") == "lab" for r in spec["runs"]):
+        needs.append("netns")
+    if any(r.get("sockets") for r in spec["runs"]):
+        needs.append("sockets")
+    if spec.get("load", {}).get("devBound"):
+        needs.append("device-bound-load")
+    if spec.get("load", {}).get("legacyMaps"):
+        needs.append("legacy-maps-loader")
+    if spec.get("requires", {}).get("cpus"):
+        needs.append(f"cpus>={spec['requires']['cpus']}")
+    if needs:
+        entry["needs"] = needs
     if spec.get("load"):
         entry["load"] = spec["load"]
     runs = []
@@ -601,7 +612,10 @@ FORMAT = {
     "objects": "one entry per C source: its objects at cpu v2, v3 and v4 (the same verdicts at every level), "
                "the programs in it (function symbol, ELF section, program type; expectedAttachType for "
                "xdp/devmap and xdp/cpumap programs; frags for xdp.frags), the helpers and kfuncs its code calls, "
-               "and the runs to check",
+               "covers (tags for what it shows), needs (netns: a run uses the lab namespace; sockets: the run "
+               "needs the sockets it lists; device-bound-load: load with BPF_F_XDP_DEV_BOUND_ONLY and "
+               "prog_ifindex, see load; legacy-maps-loader: libbpf 1.x refuses the object; cpus>=N: cpumap "
+               "entries for that many CPUs), and the runs to check",
     "runs": "program: the function to run; pcap: relative to corpus/; environment: a key of environments; "
             "maps: initial map contents in vethxdp's --maps-in format (keys and values as lowercase hex of the "
             "raw bytes; array maps list the entries to set; a queue's entries have no key and are pushed in "

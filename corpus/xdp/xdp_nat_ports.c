@@ -126,8 +126,11 @@ int xdp_nat_ports(struct xdp_md *ctx)
     new[1] = bpf_htons(port);
 
     ip->check = csum_replace(ip->check, old, new, 4);
-    if (!(ip->protocol == IPPROTO_UDP && *l4_check == 0))       /* UDP checksum 0: none */
+    if (ip->protocol == IPPROTO_TCP || *l4_check != 0) {        /* a UDP checksum of 0 means none */
         *l4_check = csum_replace(*l4_check, old, new, 8);
+        if (ip->protocol == IPPROTO_UDP && *l4_check == 0)
+            *l4_check = 0xffff;                                 /* RFC 768: a computed 0 is sent as all ones */
+    }
     ip->saddr = nat_address;
     ports->source = bpf_htons(port);
 

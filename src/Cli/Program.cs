@@ -20,6 +20,9 @@ public static class Program
         root.Subcommands.Add(DisasmCommand.Create());
         root.Subcommands.Add(ExecCommand.Create());
         root.Subcommands.Add(PluginCommand.Create());
+        root.Subcommands.Add(ProgsCommand.Create());
+        root.Subcommands.Add(MapsCommand.Create());
+        root.Subcommands.Add(RunCommand.Create());
 
         var parse = root.Parse(PluginCommand.NormalizeArguments(args));
         if (parse.Errors.Count > 0)

@@ -97,3 +97,15 @@ internal struct ObjInfoAttr
     [FieldOffset(4)] public uint InfoLen;
     [FieldOffset(8)] public ulong Info;
 }
+
+/// <summary>BPF_BTF_LOAD, up to btf_log_true_size.</summary>
+[StructLayout(LayoutKind.Explicit, Size = 32)]
+internal struct BtfLoadAttr
+{
+    [FieldOffset(0)] public ulong Btf;
+    [FieldOffset(8)] public ulong BtfLogBuf;
+    [FieldOffset(16)] public uint BtfSize;
+    [FieldOffset(20)] public uint BtfLogSize;
+    [FieldOffset(24)] public uint BtfLogLevel;
+    [FieldOffset(28)] public uint BtfLogTrueSize;
+}

@@ -71,6 +71,15 @@ public sealed record MapCreateRequest
     /// <summary>inner_map_fd for ARRAY_OF_MAPS and HASH_OF_MAPS.</summary>
     public BpfFd? InnerMap { get; init; }
 
+    /// <summary>btf_fd: the object's BTF, for key and value types (null: none).</summary>
+    public BpfFd? Btf { get; init; }
+
+    /// <summary>btf_key_type_id (with <see cref="Btf"/>).</summary>
+    public uint BtfKeyTypeId { get; init; }
+
+    /// <summary>btf_value_type_id (with <see cref="Btf"/>; a value holding a bpf_spin_lock or bpf_timer needs it).</summary>
+    public uint BtfValueTypeId { get; init; }
+
     /// <summary>numa_node (used only with BPF_F_NUMA_NODE).</summary>
     public uint NumaNode { get; init; }
 
@@ -78,7 +87,7 @@ public sealed record MapCreateRequest
     public ulong MapExtra { get; init; }
 }
 
-/// <summary>The fields of BPF_PROG_LOAD that we set (no BTF, no func/line info, no CO-RE).</summary>
+/// <summary>The fields of BPF_PROG_LOAD that we set (no line info, no CO-RE: our loader applies relocations).</summary>
 public sealed record ProgLoadRequest
 {
     /// <summary>prog_type.</summary>
@@ -107,6 +116,20 @@ public sealed record ProgLoadRequest
 
     /// <summary>expected_attach_type.</summary>
     public uint ExpectedAttachType { get; init; }
+
+    /// <summary>prog_btf_fd: the object's BTF, for <see cref="FuncInfo"/> (null: none).</summary>
+    public BpfFd? Btf { get; init; }
+
+    /// <summary>func_info: (first slot, BTF FUNC id) of every function in the program, sorted by slot, the first at
+    /// slot 0 (callbacks and global functions need it).</summary>
+    public IReadOnlyList<(int InsnOff, uint TypeId)>? FuncInfo { get; init; }
+
+    /// <summary>line_info: (slot, file name offset, line text offset, line &lt;&lt; 10 | column) into <see cref="Btf"/>'s
+    /// string table, sorted by slot, with one at the start of every function.</summary>
+    public IReadOnlyList<(int InsnOff, uint FileNameOff, uint LineOff, uint LineCol)>? LineInfo { get; init; }
+
+    /// <summary>prog_ifindex: the device a device-bound program is bound to (0: none).</summary>
+    public uint Ifindex { get; init; }
 
     /// <summary>fd_array: the maps that 64-bit loads with src BPF_PSEUDO_MAP_IDX / _IDX_VALUE name by index.</summary>
     public IReadOnlyList<BpfFd>? FdArray { get; init; }

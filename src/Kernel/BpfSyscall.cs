@@ -48,14 +48,22 @@ public static unsafe class BpfSyscall
         attr.MapFlags = request.Flags;
         attr.NumaNode = request.NumaNode;
         attr.MapExtra = request.MapExtra;
+        attr.BtfKeyTypeId = request.BtfKeyTypeId;
+        attr.BtfValueTypeId = request.BtfValueTypeId;
         WriteName(request.Name, new Span<byte>(attr.MapName, BpfFlags.ObjNameLen));
-        bool addRef = false;
+        bool addRef = false, btfRef = false;
         try
         {
             if (request.InnerMap is { } inner)
             {
                 inner.DangerousAddRef(ref addRef);
                 attr.InnerMapFd = (uint)inner.Value;
+            }
+
+            if (request.Btf is { } btf)
+            {
+                btf.DangerousAddRef(ref btfRef);
+                attr.BtfFd = (uint)btf.Value;
             }
 
             long r = Invoke(BpfCommand.MapCreate, &attr, sizeof(MapCreateAttr));
@@ -66,6 +74,45 @@ public static unsafe class BpfSyscall
             if (addRef)
             {
                 request.InnerMap!.DangerousRelease();
+            }
+
+            if (btfRef)
+            {
+                request.Btf!.DangerousRelease();
+            }
+        }
+    }
+
+    /// <summary>BPF_BTF_LOAD. A refused blob is loaded again with log level 1 so that the exception carries the
+    /// kernel's BTF log.</summary>
+    /// <param name="btf">Raw BTF (header, types, strings).</param>
+    /// <exception cref="KernelBpfException">The kernel refused the BTF; <see cref="KernelBpfException.VerifierLog"/> says why.</exception>
+    public static BpfFd BtfLoad(ReadOnlySpan<byte> btf)
+    {
+        const int logSize = 1 << 20;
+        byte[] log = new byte[logSize];
+        fixed (byte* pBtf = btf)
+        fixed (byte* pLog = log)
+        {
+            for (uint level = 0; ; level++)
+            {
+                var attr = default(BtfLoadAttr);
+                attr.Btf = (ulong)pBtf;
+                attr.BtfSize = (uint)btf.Length;
+                attr.BtfLogLevel = level;
+                attr.BtfLogBuf = level > 0 ? (ulong)pLog : 0;
+                attr.BtfLogSize = level > 0 ? (uint)logSize : 0;
+                long r = Invoke(BpfCommand.BtfLoad, &attr, sizeof(BtfLoadAttr));
+                if (r >= 0)
+                {
+                    return new BpfFd((int)r);
+                }
+
+                if (level > 0)
+                {
+                    int len = Array.IndexOf(log, (byte)0);
+                    throw new KernelBpfException(BpfCommand.BtfLoad, (int)-r, Encoding.UTF8.GetString(log, 0, len < 0 ? log.Length : len), "BTF");
+                }
             }
         }
     }
@@ -314,6 +361,8 @@ public static unsafe class BpfSyscall
         fixed (byte* pLicense = license)
         fixed (byte* pLog = logBuf)
         fixed (int* pFds = fdArray)
+        fixed (uint* pFuncs = FuncInfoWords(request.FuncInfo))
+        fixed (uint* pLines = LineInfoWords(request.LineInfo))
         {
             var attr = default(ProgLoadAttr);
             attr.ProgType = (uint)request.Type;
@@ -327,13 +376,64 @@ public static unsafe class BpfSyscall
             attr.ProgFlags = request.Flags;
             attr.ExpectedAttachType = request.ExpectedAttachType;
             attr.FdArray = fdArray is null ? 0 : (ulong)pFds;
+            attr.ProgIfindex = request.Ifindex;
             WriteName(request.Name, new Span<byte>(attr.ProgName, BpfFlags.ObjNameLen));
+            if (request.Btf is not null && request.FuncInfo is { Count: > 0 } funcs)
+            {
+                attr.ProgBtfFd = (uint)request.Btf.Value;
+                attr.FuncInfoRecSize = 8;   // struct bpf_func_info { u32 insn_off; u32 type_id; }
+                attr.FuncInfoCnt = (uint)funcs.Count;
+                attr.FuncInfo = (ulong)pFuncs;
+                if (request.LineInfo is { Count: > 0 } lines)
+                {
+                    attr.LineInfoRecSize = 16;   // struct bpf_line_info { u32 insn_off, file_name_off, line_off, line_col; }
+                    attr.LineInfoCnt = (uint)lines.Count;
+                    attr.LineInfo = (ulong)pLines;
+                }
+            }
+
             long r = Invoke(BpfCommand.ProgLoad, &attr, sizeof(ProgLoadAttr));
             trueSize = attr.LogTrueSize;
             int len = level > 0 ? Array.IndexOf(logBuf, (byte)0) : 0;
             log = Encoding.UTF8.GetString(logBuf, 0, len < 0 ? logBuf.Length : len);
             return r;
         }
+    }
+
+    private static uint[]? FuncInfoWords(IReadOnlyList<(int InsnOff, uint TypeId)>? funcs)
+    {
+        if (funcs is null || funcs.Count == 0)
+        {
+            return null;
+        }
+
+        var words = new uint[funcs.Count * 2];
+        for (int i = 0; i < funcs.Count; i++)
+        {
+            words[2 * i] = (uint)funcs[i].InsnOff;
+            words[(2 * i) + 1] = funcs[i].TypeId;
+        }
+
+        return words;
+    }
+
+    private static uint[]? LineInfoWords(IReadOnlyList<(int InsnOff, uint FileNameOff, uint LineOff, uint LineCol)>? lines)
+    {
+        if (lines is null || lines.Count == 0)
+        {
+            return null;
+        }
+
+        var words = new uint[lines.Count * 4];
+        for (int i = 0; i < lines.Count; i++)
+        {
+            words[4 * i] = (uint)lines[i].InsnOff;
+            words[(4 * i) + 1] = lines[i].FileNameOff;
+            words[(4 * i) + 2] = lines[i].LineOff;
+            words[(4 * i) + 3] = lines[i].LineCol;
+        }
+
+        return words;
     }
 
     private static bool ElemCommand(BpfCommand command, BpfFd map, ReadOnlySpan<byte> key, Span<byte> value, ulong flags, bool tolerateEnoent)

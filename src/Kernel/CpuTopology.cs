@@ -32,7 +32,7 @@ public static unsafe class CpuTopology
     /// <summary>Pins the calling thread to <paramref name="cpu"/> until the returned scope is disposed, which
     /// restores the previous affinity (so per-CPU maps see the runs on that CPU).</summary>
     /// <param name="cpu">The CPU id.</param>
-    /// <exception cref="KernelBpfException">sched_setaffinity failed (EINVAL for a CPU that is not online).</exception>
+    /// <exception cref="InvalidOperationException">sched_setaffinity failed (EINVAL for a CPU this thread may not use).</exception>
     public static AffinityScope PinCurrentThread(int cpu)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(cpu);

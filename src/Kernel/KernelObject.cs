@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using VethXdp.Vm.Btf;
 using VethXdp.Vm.Isa;
 using VethXdp.Vm.Maps;
 using VethXdp.Vm.Programs;
@@ -22,9 +23,18 @@ public sealed class KernelObject : IDisposable
     private readonly Dictionary<string, int> _mapIndex = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (ProgramSpec Spec, BpfFd Fd, string Log)> _programs = new(StringComparer.Ordinal);
     private readonly int _cpu;
+    private BtfSpec? _btfSpec;
+    private BpfFd? _btf;
+    private IReadOnlyDictionary<string, uint>? _btfStrings;
     private bool _disposed;
 
     private KernelObject(int cpu) => _cpu = cpu;
+
+    /// <summary>True when the object's BTF was loaded (maps get key/value types, programs func_info).</summary>
+    public bool HasBtf => _btf is not null;
+
+    /// <summary>Why the object's BTF could not be loaded (the object then loads without it, as libbpf does), or null.</summary>
+    public string? BtfError { get; private set; }
 
     /// <summary>The maps, in object order, with the max_entries the kernel got.</summary>
     public IReadOnlyList<MapSpec> Maps => _specs;
@@ -44,7 +54,7 @@ public sealed class KernelObject : IDisposable
     public static KernelObject Load(VethXdp.Vm.Elf.BpfObject obj, KernelLoadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(obj);
-        return Load(obj.Maps, obj.Programs, options);
+        return Load(obj.Maps, obj.Programs, obj.Btf, options);
     }
 
     /// <summary>Loads <paramref name="maps"/> and <paramref name="programs"/> into the kernel.</summary>
@@ -54,7 +64,18 @@ public sealed class KernelObject : IDisposable
     /// <exception cref="KernelBpfException">The kernel refused a map, a program (with the verifier's log) or a slot.</exception>
     /// <exception cref="NotSupportedException">The object needs something the bridge cannot give the kernel yet
     /// (BTF for spin locks, timers and local storage; kfuncs; a map left unsized).</exception>
-    public static KernelObject Load(IReadOnlyList<MapSpec> maps, IReadOnlyList<ProgramSpec> programs, KernelLoadOptions? options = null)
+    public static KernelObject Load(IReadOnlyList<MapSpec> maps, IReadOnlyList<ProgramSpec> programs, KernelLoadOptions? options = null) =>
+        Load(maps, programs, null, options);
+
+    /// <summary>Loads <paramref name="maps"/> and <paramref name="programs"/> into the kernel, with the object's BTF
+    /// <paramref name="btf"/> (map key and value types, func_info) when the kernel takes it.</summary>
+    /// <param name="maps">The object's maps; program map references index this list.</param>
+    /// <param name="programs">The object's linked programs.</param>
+    /// <param name="btf">The object's BTF, or null.</param>
+    /// <param name="options">Map sizes, which programs, the CPU; null for the defaults.</param>
+    /// <exception cref="KernelBpfException">The kernel refused a map, a program (with the verifier's log) or a slot.</exception>
+    /// <exception cref="NotSupportedException">The object needs something the bridge cannot give the kernel.</exception>
+    public static KernelObject Load(IReadOnlyList<MapSpec> maps, IReadOnlyList<ProgramSpec> programs, BtfSpec? btf, KernelLoadOptions? options)
     {
         ArgumentNullException.ThrowIfNull(maps);
         ArgumentNullException.ThrowIfNull(programs);
@@ -62,6 +83,11 @@ public sealed class KernelObject : IDisposable
         var obj = new KernelObject(options.Cpu);
         try
         {
+            if (btf is not null)
+            {
+                obj.LoadBtf(btf, programs);
+            }
+
             foreach (var spec in maps)
             {
                 obj.CreateMap(spec, options);
@@ -263,6 +289,8 @@ public sealed class KernelObject : IDisposable
         {
             fd.Dispose();
         }
+
+        _btf?.Dispose();
     }
 
     /// <summary>True for the map types whose user-side values hold every CPU's value.</summary>
@@ -320,7 +348,29 @@ public sealed class KernelObject : IDisposable
                 template = BpfSyscall.MapCreate(Request(inner, inner.MaxEntries == 0 ? 1 : inner.MaxEntries, null, inner.Name));
             }
 
-            var fd = BpfSyscall.MapCreate(Request(spec, maxEntries, template, spec.Name));
+            BpfFd fd;
+            if (_btf is not null && (spec.BtfKeyTypeId | spec.BtfValueTypeId) != 0 && TakesBtf(spec.Type))
+            {
+                var request = Request(spec, maxEntries, template, spec.Name) with
+                {
+                    Btf = _btf,
+                    BtfKeyTypeId = spec.BtfKeyTypeId,
+                    BtfValueTypeId = spec.BtfValueTypeId,
+                };
+                try
+                {
+                    fd = BpfSyscall.MapCreate(request);
+                }
+                catch (KernelBpfException)
+                {
+                    fd = BpfSyscall.MapCreate(Request(spec, maxEntries, template, spec.Name));   // as libbpf: retry without BTF
+                }
+            }
+            else
+            {
+                fd = BpfSyscall.MapCreate(Request(spec, maxEntries, template, spec.Name));
+            }
+
             _mapIndex[spec.Name] = _specs.Count;
             _specs.Add(spec with { MaxEntries = maxEntries });
             _mapFds.Add(fd);
@@ -330,7 +380,7 @@ public sealed class KernelObject : IDisposable
             template?.Dispose();   // the outer map keeps what it needs of the template
         }
 
-        if (spec.IsGlobalData || spec.InitialData is not null)
+        if (spec.IsGlobalData)
         {
             var value = new byte[spec.ValueSize];
             spec.InitialData?.AsSpan(0, Math.Min(spec.InitialData.Length, value.Length)).CopyTo(value);
@@ -341,6 +391,83 @@ public sealed class KernelObject : IDisposable
         {
             BpfSyscall.MapFreeze(_mapFds[^1]);
         }
+    }
+
+    // libbpf (bpf_object__create_map) passes no BTF key/value types for these map types.
+    private static bool TakesBtf(MapType type) => type is not (MapType.PerfEventArray or MapType.CgroupArray
+        or MapType.StackTrace or MapType.ArrayOfMaps or MapType.HashOfMaps or MapType.Devmap or MapType.DevmapHash
+        or MapType.Cpumap or MapType.Xskmap or MapType.Sockmap or MapType.Sockhash or MapType.Queue or MapType.Stack);
+
+    private void LoadBtf(BtfSpec btf, IReadOnlyList<ProgramSpec> programs)
+    {
+        var extra = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in programs)
+        {
+            foreach (var l in p.Lines)
+            {
+                extra.Add(l.File);
+                extra.Add(l.Text);
+            }
+        }
+
+        try
+        {
+            _btf = BpfSyscall.BtfLoad(KernelBtf.Encode(btf, extra, out _btfStrings));
+            _btfSpec = btf;
+        }
+        catch (KernelBpfException e)
+        {
+            BtfError = e.Message;   // libbpf: BTF is optional; the object loads without it
+        }
+        catch (NotSupportedException e)
+        {
+            BtfError = e.Message;
+        }
+    }
+
+    private List<(int InsnOff, uint TypeId)>? FuncInfo(ProgramSpec spec)
+    {
+        if (_btfSpec is null || spec.Functions.Count == 0)
+        {
+            return null;
+        }
+
+        var list = new List<(int, uint)>(spec.Functions.Count);
+        foreach (var f in spec.Functions.OrderBy(f => f.StartSlot))
+        {
+            if (_btfSpec.FindByName(f.Name, BtfKind.Func) is not { } func)
+            {
+                return null;
+            }
+
+            list.Add((f.StartSlot, func.Id));
+        }
+
+        return list.Count > 0 && list[0].Item1 == 0 ? list : null;
+    }
+
+    // bpf_line_info for the kernel: strictly increasing slots, each function starting with one (check_btf_line).
+    private List<(int, uint, uint, uint)>? LineInfo(ProgramSpec spec, bool withFuncInfo)
+    {
+        if (!withFuncInfo || _btfStrings is null || spec.Lines.Count == 0)
+        {
+            return null;
+        }
+
+        var list = new List<(int, uint, uint, uint)>(spec.Lines.Count);
+        foreach (var l in spec.Lines)
+        {
+            if (list.Count > 0 && l.Slot <= list[^1].Item1)
+            {
+                return null;
+            }
+
+            uint lineCol = ((uint)l.Line << 10) | ((uint)l.Column & 0x3ff);
+            list.Add((l.Slot, _btfStrings[l.File], _btfStrings[l.Text], lineCol));
+        }
+
+        var starts = list.Select(x => x.Item1).ToHashSet();
+        return spec.Functions.All(f => starts.Contains(f.StartSlot)) ? list : null;
     }
 
     private static MapCreateRequest Request(MapSpec spec, uint maxEntries, BpfFd? inner, string name) => new()
@@ -357,12 +484,22 @@ public sealed class KernelObject : IDisposable
 
     private void LoadProgram(ProgramSpec spec, KernelLoadOptions options)
     {
-        for (int pc = 0; pc < spec.Slots.Count; pc++)
+        var slots = spec.Slots.ToArray();
+        var kfuncAt = spec.Kfuncs.ToDictionary(k => k.Slot);
+        for (int pc = 0; pc < slots.Length; pc++)
         {
-            var insn = spec.Slots[pc];
+            var insn = slots[pc];
             if (insn.Opcode == Op.Call && insn.SrcReg == (int)CallKind.Kfunc)
             {
-                throw new NotSupportedException($"program \"{spec.Name}\": insn {pc}: kfunc call (imm {insn.Imm}) needs the running kernel's BTF ids, which the bridge does not resolve yet");
+                // Our loader numbers kfuncs itself; the kernel wants the function's id in vmlinux BTF (off 0).
+                if (!kfuncAt.TryGetValue(pc, out var call))
+                {
+                    throw new NotSupportedException($"program \"{spec.Name}\": insn {pc}: kfunc call (imm {insn.Imm}) without a name");
+                }
+
+                uint id = KernelBtf.VmlinuxFuncId(call.Name)
+                    ?? throw new NotSupportedException($"program \"{spec.Name}\": insn {pc}: kfunc {call.Name} is not in the running kernel's BTF ({(KernelBtf.Vmlinux is null ? "/sys/kernel/btf/vmlinux is unreadable" : "no such FUNC")})");
+                slots[pc] = new Instruction(insn.Opcode, insn.Regs, 0, (int)id);
             }
 
             if (insn.IsLdImm64 && insn.SrcReg == (int)PseudoSrc.BtfId)
@@ -381,11 +518,15 @@ public sealed class KernelObject : IDisposable
             }
         }
 
+        var funcInfo = FuncInfo(spec);
         var request = new ProgLoadRequest
         {
             Type = spec.Type,
-            Instructions = spec.Slots,
+            Instructions = slots,
             License = spec.License,
+            Btf = _btf,
+            FuncInfo = funcInfo,
+            LineInfo = LineInfo(spec, funcInfo is not null),
             Name = spec.Name,
             ExpectedAttachType = spec.ExpectedAttachType,
             Flags = spec.Frags ? BpfFlags.XdpHasFrags : 0,
@@ -394,7 +535,16 @@ public sealed class KernelObject : IDisposable
         };
         try
         {
-            var r = BpfSyscall.ProgLoad(request);
+            ProgLoadResult r;
+            try
+            {
+                r = BpfSyscall.ProgLoad(request);
+            }
+            catch (KernelBpfException e) when (request.LineInfo is not null && e.VerifierLog?.Contains("line_info", StringComparison.Ordinal) == true)
+            {
+                r = BpfSyscall.ProgLoad(request with { LineInfo = null });   // line info is for logs only: load without it
+            }
+
             _programs.Add(spec.Name, (spec, r.Fd, r.Log));
         }
         catch (KernelBpfException e) when (e.VerifierLog?.Contains("has to have BTF in order to use", StringComparison.Ordinal) == true)
@@ -437,7 +587,7 @@ public sealed class KernelObject : IDisposable
             }
             catch (KernelBpfException e)
             {
-                throw new KernelBpfException($"map \"{spec.Name}\": slot [{slot.Index}] = {slot.Target}: {e.Message}", e);
+                throw new KernelBpfException(e.Command, e.Errno, null, $"map \"{spec.Name}\": slot [{slot.Index}] = {slot.Target}");
             }
         }
     }

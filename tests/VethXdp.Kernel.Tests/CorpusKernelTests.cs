@@ -59,6 +59,7 @@ public class CorpusKernelTests
         using (loaded)
         {
             Assert.False(refusals.ContainsKey(objectName), $"{objectName} is listed in {ManifestName} but the kernel loaded it");
+            Assert.True(obj.Btf is null || loaded.HasBtf, $"{objectName}: the kernel refused its BTF: {loaded.BtfError}");
             foreach (var p in xdp.Where(p => p.ExpectedAttachType is not (BpfFlags.AttachXdpDevmap or BpfFlags.AttachXdpCpumap)))
             {
                 var r = loaded.TestRun(p.Name, UdpFrame());

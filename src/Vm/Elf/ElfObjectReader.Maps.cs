@@ -37,7 +37,7 @@ public static partial class ElfObjectReader
     {
         if (type > (uint)MapType.Arena)
         {
-            throw ctx.Error(section, $"map \"{name}\": unknown map type {type}");
+            throw ctx.Error(section, $"map '{name}': unknown map type {type}");
         }
 
         return (MapType)type;
@@ -73,7 +73,7 @@ public static partial class ElfObjectReader
             if (sym.Value > raw.Size || defSize > raw.Size - sym.Value)
             {
                 throw ctx.Error(LegacyMapsSection, (long)Math.Min(sym.Value, long.MaxValue),
-                    $"map \"{sym.Name}\": a {defSize}-byte definition at offset {sym.Value} runs past the end of the section ({raw.Size} bytes)");
+                    $"map '{sym.Name}': a {defSize}-byte definition at offset {sym.Value} runs past the end of the section ({raw.Size} bytes)");
             }
 
             f.Clear();

@@ -6,20 +6,24 @@ using VethXdp.Vm.Isa;
 
 namespace VethXdp.Vm.Elf;
 
-/// <summary>Reads a BPF ELF object (what <c>clang -target bpf -c</c> writes) into a <see cref="BpfObject"/>.
-/// The only user of ELFSharp in the solution.</summary>
+/// <summary>Reads a BPF ELF object (what <c>clang -target bpf -c</c> writes) into a <see cref="BpfObject"/>, the way
+/// libbpf and cilium/ebpf open one. The only user of ELFSharp in the solution.</summary>
 /// <remarks>
 /// <para>Accepted: ELF64, little-endian, <c>e_machine</c> 247 (EM_BPF), <c>e_type</c> ET_REL, as libbpf requires.
 /// Big-endian objects (<c>-target bpfeb</c>) are refused with an <see cref="ElfLoadException"/> that says so:
 /// the VM runs little-endian bytecode only.</para>
-/// <para>Work is split in two. The header, the section header table, section names and every section's extent
-/// are checked here first, on the raw bytes, so that each problem gets a precise message with its section and
-/// offset. ELFSharp then reads the sections, their contents and the symbol entries. Symbol names are resolved
-/// through the string table the symbol table's <c>sh_link</c> names, which ELFSharp does not do (it always uses
-/// <c>.strtab</c>); the bpf_conformance runner's objects, written by ELFIO, link <c>.symtab</c> to
-/// <c>.shstrtab</c>. Any exception ELFSharp raises on a malformed file is wrapped in an
-/// <see cref="ElfLoadException"/>. Instruction slots are split out but not validated: that is
-/// <see cref="BpfObject.GetProgram"/>'s job.</para>
+/// <para>The header, the section header table, section names and every section's extent are checked first, on the
+/// raw bytes, so that each problem gets a precise message with its section and offset. ELFSharp then reads the
+/// sections, their contents and the symbol entries (names come from the string table the symbol table's
+/// <c>sh_link</c> names; the bpf_conformance runner's objects, written by ELFIO, link <c>.symtab</c> to
+/// <c>.shstrtab</c>). Then, in libbpf's order: license, BTF (<c>.BTF</c>, <c>.BTF.ext</c>, DATASEC fixup),
+/// symbols, relocations, externs (<c>.kconfig</c>, <c>.ksyms</c>), maps (legacy <c>maps</c>, BTF <c>.maps</c>,
+/// global data, <c>.kconfig</c>), programs (section names, <c>.rel.maps</c> initial slots, CO-RE, data
+/// relocations, linking with subprograms).</para>
+/// <para>An object loads whole or not at all: every problem is an <see cref="ElfLoadException"/> naming the file,
+/// the section and, where there is one, the instruction (<c>prog.o: section "xdp": insn 14: ...</c>). Exceptions
+/// of the ELF library on malformed input are wrapped in one. <see cref="BpfObject.Sections"/> keep the bytes as they
+/// are in the file (for the disassembler); <see cref="BpfObject.Programs"/> hold the linked, relocated copies.</para>
 /// </remarks>
 public static partial class ElfObjectReader
 {

@@ -47,6 +47,8 @@ public sealed partial class HelperTable
         t.Register(HelperId.Redirect, XdpHelpers.Redirect);
         t.Register(HelperId.TailCall, TailCallHelpers.TailCall);
         t.Register(HelperId.PerfEventOutput, EventHelpers.PerfEventOutput);
+        t.Register(HelperId.PerfEventRead, EventHelpers.PerfEventRead);
+        t.Register(HelperId.PerfEventReadValue, EventHelpers.PerfEventReadValue);
         t.Register(HelperId.RingbufOutput, EventHelpers.RingbufOutput);
         t.Register(HelperId.RingbufReserve, EventHelpers.RingbufReserve);
         t.Register(HelperId.RingbufSubmit, EventHelpers.RingbufSubmit);

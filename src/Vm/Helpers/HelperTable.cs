@@ -20,6 +20,7 @@ public sealed partial class HelperTable
     {
         var t = new HelperTable();
         RegisterCore(t);
+        RegisterProcess(t);
         RegisterNet(t);
         RegisterDynptr(t);
         RegisterKfuncs(t);

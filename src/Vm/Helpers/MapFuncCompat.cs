@@ -15,7 +15,7 @@ public static class MapFuncCompat
         bool mapSide = type switch
         {
             MapType.ProgArray => func == HelperId.TailCall,
-            MapType.PerfEventArray => func == HelperId.PerfEventOutput || (int)func is 22 or 55 or 111 or 121,
+            MapType.PerfEventArray => func is HelperId.PerfEventOutput or HelperId.PerfEventRead or HelperId.PerfEventReadValue || (int)func is 111 or 121,
             MapType.Ringbuf => func is HelperId.RingbufOutput or HelperId.RingbufReserve or HelperId.RingbufQuery || (int)func is 198 or 199 or 200,
             MapType.UserRingbuf => (int)func == 209,
             MapType.StackTrace => (int)func == 27,
@@ -38,6 +38,7 @@ public static class MapFuncCompat
         {
             HelperId.TailCall => type == MapType.ProgArray,
             HelperId.PerfEventOutput => type == MapType.PerfEventArray,
+            HelperId.PerfEventRead or HelperId.PerfEventReadValue => type == MapType.PerfEventArray,
             HelperId.RingbufOutput or HelperId.RingbufReserve or HelperId.RingbufQuery => type == MapType.Ringbuf,
             HelperId.RedirectMap => type is MapType.Devmap or MapType.DevmapHash or MapType.Cpumap or MapType.Xskmap,
             HelperId.MapPopElem => type is MapType.Queue or MapType.Stack,

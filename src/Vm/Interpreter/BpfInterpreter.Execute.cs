@@ -13,11 +13,12 @@ public sealed unsafe partial class BpfInterpreter
     // Runs `prog` from `pc` in frame `baseDepth` (already registered, R10 set) until that frame exits; BPF-to-BPF
     // calls go deeper and return here, tail calls replace the program of the current frame, and callbacks that
     // helpers make re-enter this method one frame up.
-    private ulong Execute(ExecutableProgram prog, int pc, ref RegisterFile regs, int baseDepth)
+    private ulong Execute(ExecutableProgram prog, int pc, in RegisterFile initial, int baseDepth)
     {
+        // A local copy: the JIT keeps it in the frame, without an indirection per register access.
+        RegisterFile regs = initial;
         ReadOnlySpan<Instruction> slots = prog.Slots;
-        var env = Env;
-        var regions = env.Regions;
+        var regions = Env.Regions;
         var frames = _frames;
         long budget = _budget;
         int contextRegion = _contextRegion;
@@ -187,11 +188,11 @@ public sealed unsafe partial class BpfInterpreter
                         ? CallHelper(pc, insn.Imm, ref regs)
                         : CallKfunc(pc, insn.Imm, ref regs);
                     executed = _executed;
-                    if (env.PendingTailCall is not null)
+                    if (Env.PendingTailCall is not null)
                     {
                         // bpf_tail_call succeeded: continue at the target's first slot in this frame, with r1 (the
                         // context) as it was; the stack frame stays. kernel: ___bpf_prog_run() JMP_TAIL_CALL.
-                        prog = TakeTailCall(env, pc);
+                        prog = TakeTailCall(Env, pc);
                         slots = prog.Slots;
                         pc = 0;
                         continue;
@@ -205,9 +206,9 @@ public sealed unsafe partial class BpfInterpreter
                     _current = prog;
                     regs[0] = CallHelper(pc, (long)regs[dst], ref regs);
                     executed = _executed;
-                    if (env.PendingTailCall is not null)
+                    if (Env.PendingTailCall is not null)
                     {
-                        prog = TakeTailCall(env, pc);
+                        prog = TakeTailCall(Env, pc);
                         slots = prog.Slots;
                         pc = 0;
                         continue;

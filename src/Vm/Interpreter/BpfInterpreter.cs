@@ -232,7 +232,7 @@ public sealed unsafe partial class BpfInterpreter : IDisposable, IBpfCallbackInv
         regs[1] = r1;
         regs[2] = r2;
         regs[10] = EnterFrame(Env.Regions, 0);
-        ulong r0 = Execute(_main, 0, ref regs, 0);
+        ulong r0 = Execute(_main, 0, in regs, 0);
         return new RunResult(r0, _executed);
     }
 
@@ -242,14 +242,37 @@ public sealed unsafe partial class BpfInterpreter : IDisposable, IBpfCallbackInv
         // A callback is a BPF-to-BPF call made by the helper: a new frame above the one that called the helper,
         // in the program that called it. kernel: the verifier's callback frames (push_callback_call()).
         var program = _current;
-        int depth = _depth;
         if (!program.TryGetSlot(function, out int pc))
         {
-            throw new ExecutionFaultException(FaultKind.HelperFailed, $"0x{function:x} is not the address of a function of {program.Name}");
+            // A function of another program: a timer callback set by a tail-called program, for instance.
+            if (!ExecutableProgram.TryFindFunction(function, out var other, out pc))
+            {
+                throw new ExecutionFaultException(FaultKind.HelperFailed, $"0x{function:x} is not the address of a function of {program.Name}");
+            }
+
+            program = other;
         }
 
+        // Outside a run (a timer firing between packets) the callback is the only frame: frame 1 above an empty frame 0.
+        bool outside = !_running;
+        if (outside)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _running = true;
+            _executed = 0;
+            _depth = 0;
+            _contextRegion = NoContext;
+        }
+
+        var caller = _current;
+        int depth = _depth;
         if (depth + 1 >= MaxCallFrames)
         {
+            if (outside)
+            {
+                _running = false;
+            }
+
             throw new ExecutionFaultException(FaultKind.CallStackExceeded, $"the call stack of {MaxCallFrames} frames is exceeded by a callback");
         }
 
@@ -264,13 +287,17 @@ public sealed unsafe partial class BpfInterpreter : IDisposable, IBpfCallbackInv
             regs[4] = r4;
             regs[5] = r5;
             regs[10] = EnterFrame(regions, depth + 1);
-            return Execute(program, pc, ref regs, depth + 1);
+            return Execute(program, pc, in regs, depth + 1);
         }
         finally
         {
             regions.Truncate(count);
             _depth = depth;
-            _current = program;
+            _current = caller;
+            if (outside)
+            {
+                _running = false;
+            }
         }
     }
 

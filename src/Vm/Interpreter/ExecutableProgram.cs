@@ -10,6 +10,11 @@ namespace VethXdp.Vm.Interpreter;
 /// addresses to helpers. Tail calls switch between <see cref="ExecutableProgram"/>s (a program array holds them).</remarks>
 public sealed unsafe class ExecutableProgram
 {
+    // Every live program, so that a function address finds its program wherever the call comes from (a timer
+    // callback set by one program may fire while another runs, or between runs).
+    private static readonly List<WeakReference<ExecutableProgram>> s_live = [];
+    private static readonly Lock s_liveLock = new();
+
     private readonly Instruction[] _code;
 
     /// <summary>Wraps <paramref name="program"/>.</summary>
@@ -25,6 +30,35 @@ public sealed unsafe class ExecutableProgram
         _code = GC.AllocateArray<Instruction>(Math.Max(program.Length, 1), pinned: true);
         program.Slots.CopyTo(_code);
         CodeBase = (ulong)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_code));
+        lock (s_liveLock)
+        {
+            if (s_live.Count >= 64 && (s_live.Count & 63) == 0)
+            {
+                s_live.RemoveAll(w => !w.TryGetTarget(out _));
+            }
+
+            s_live.Add(new WeakReference<ExecutableProgram>(this));
+        }
+    }
+
+    /// <summary>The live program whose code holds the function address <paramref name="address"/>, and the slot.</summary>
+    public static bool TryFindFunction(ulong address, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ExecutableProgram? program, out int pc)
+    {
+        lock (s_liveLock)
+        {
+            foreach (var weak in s_live)
+            {
+                if (weak.TryGetTarget(out var p) && p.TryGetSlot(address, out pc))
+                {
+                    program = p;
+                    return true;
+                }
+            }
+        }
+
+        program = null;
+        pc = -1;
+        return false;
     }
 
     /// <summary>The program.</summary>

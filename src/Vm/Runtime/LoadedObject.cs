@@ -76,7 +76,7 @@ public sealed class LoadedObject : IDisposable
         var loaded = new LoadedObject(obj, programs, set, options.Helpers ?? HelperTable.CreateDefault(), options);
         try
         {
-            // User-space "fds" of programs (program array and devmap updates) are indexes into Programs.
+            // User-space "fds" of programs (program array, devmap and cpumap updates) are their ids: index + 1.
             foreach (var map in set)
             {
                 switch (map)
@@ -104,7 +104,7 @@ public sealed class LoadedObject : IDisposable
                 }
             }
 
-            set.FillInitialSlots(name => loaded.FindProgram(name) is { } p ? loaded.Prepare(p) : null);
+            set.FillInitialSlots(name => loaded.FindProgram(name) is { } p ? (loaded.Prepare(p), loaded.ProgramId(p)) : null);
         }
         catch
         {
@@ -177,16 +177,38 @@ public sealed class LoadedObject : IDisposable
 
     private string ProgramNames() => string.Join(", ", Programs.Select(p => p.Name));
 
+    /// <summary>The id of <paramref name="program"/>: its index in <see cref="Programs"/> + 1 (0 when it is not one of
+    /// them). Program arrays, devmaps and cpumaps give it on their user side; updates take it as the program's fd.</summary>
+    public uint ProgramId(ProgramSpec program)
+    {
+        for (int i = 0; i < Programs.Count; i++)
+        {
+            if (ReferenceEquals(Programs[i], program))
+            {
+                return (uint)(i + 1);
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>Names for the program and map ids the maps hold on their user side, for <see cref="MapsJson"/>.</summary>
+    public IMapsJsonNames Names => new MapsJsonNames(
+        id => id - 1 < (uint)Programs.Count ? Programs[(int)(id - 1)].Name : null,
+        name => FindProgram(name) is { } p ? ProgramId(p) : null,
+        id => id - 1 < (uint)Maps.Count ? Maps[(int)(id - 1)].Name : null,
+        name => Maps.IndexOf(name) is int i and >= 0 ? (uint)(i + 1) : null);
+
     private ExecutableProgram? ResolveProgramFd(uint fd)
     {
-        if (fd >= (uint)Programs.Count)
+        if (fd - 1 >= (uint)Programs.Count)
         {
             return null;
         }
 
         try
         {
-            return Prepare(Programs[(int)fd]);
+            return Prepare(Programs[(int)(fd - 1)]);
         }
         catch (RuntimeLoadException)
         {

@@ -11,7 +11,8 @@ namespace VethXdp.Vm.Runtime;
 /// <para>Every map gets a <see cref="BpfMap.Handle"/>: an address inside a block of native memory that is reserved but
 /// never registered as a region, <c>handle = base + 64 * index</c>. A program holds the handle where Linux gives it a
 /// <c>struct bpf_map *</c>: it cannot read or write through it (any access faults), and helpers turn it back into the map
-/// in O(1). Ids (<see cref="BpfMap.Id"/>) are index + 1.</para>
+/// in O(1). Ids (<see cref="BpfMap.Id"/>) are index + 1, and are also the "fds" user-side updates of maps of maps
+/// take.</para>
 /// <para>The maps are created as bpf(BPF_MAP_CREATE) would create them (<see cref="MapFactory"/>): global-data maps
 /// get their initial contents and .rodata is frozen. Program arrays and maps of maps are filled from their
 /// definitions' initial slots when the object's programs are ready.</para>
@@ -224,9 +225,10 @@ public sealed unsafe class MapSet : IReadOnlyList<BpfMap>, IMapResolver, IDispos
 
     /// <summary>Fills program arrays and maps of maps from their definitions' initial slots (libbpf takes
     /// <c>__array(values, ...)</c> for these two kinds only).</summary>
-    /// <param name="programs">Finds a program by function name (null when there is none).</param>
+    /// <param name="programs">Finds a program by function name: the object to store and the id user-side lookups give
+    /// (null when there is none).</param>
     /// <exception cref="RuntimeLoadException">A slot names a program or map that does not exist, or does not fit.</exception>
-    public void FillInitialSlots(Func<string, object?> programs)
+    public void FillInitialSlots(Func<string, (object Program, uint Id)?> programs)
     {
         ArgumentNullException.ThrowIfNull(programs);
         foreach (var map in _maps)
@@ -238,14 +240,14 @@ public sealed unsafe class MapSet : IReadOnlyList<BpfMap>, IMapResolver, IDispos
                 {
                     case ProgArrayMap progArray:
                     {
-                        var prog = programs(slot.Target)
+                        var (prog, id) = programs(slot.Target)
                             ?? throw new RuntimeLoadException($"map \"{map.Name}\": slot {slot.Index}: no program named \"{slot.Target}\"");
                         if (slot.Index >= map.Spec.MaxEntries)
                         {
                             throw new RuntimeLoadException($"map \"{map.Name}\": slot {slot.Index} is past max_entries {map.Spec.MaxEntries}");
                         }
 
-                        progArray.SetProgram(slot.Index, prog, (uint)(IndexOf(slot.Target) + 1));
+                        progArray.SetProgram(slot.Index, prog, id);
                         err = 0;
                         break;
                     }
@@ -303,8 +305,8 @@ public sealed unsafe class MapSet : IReadOnlyList<BpfMap>, IMapResolver, IDispos
         }
     }
 
-    // A user-side "fd" of a map: its index in the set.
-    private BpfMap? Resolve(uint fd) => fd < (uint)_maps.Length ? _maps[fd] : null;
+    // A user-side "fd" of a map: its id, index + 1.
+    private BpfMap? Resolve(uint fd) => fd - 1 < (uint)_maps.Length ? _maps[fd - 1] : null;
 
     private BpfMap InnerMap(BpfMap outer, MapSlotInit slot) =>
         TryGet(slot.Target, out var inner)

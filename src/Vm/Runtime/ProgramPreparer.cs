@@ -58,12 +58,18 @@ public static class ProgramPreparer
             case CallKind.Helper:
             {
                 int id = insn.Imm;
+                string? name = HelperNames.Name(id);
+                if (ProcessHelpers.MightSleep(id))
+                {
+                    // The verifier's refusal: an XDP program never sleeps.
+                    throw new RuntimeLoadException(program, pc, $"helper call might sleep in a non-sleepable prog ({name}#{id})");
+                }
+
                 if (helpers.Contains(id))
                 {
                     return;
                 }
 
-                string? name = HelperNames.Name(id);
                 if (name is null || id == 0)
                 {
                     throw new RuntimeLoadException(program, pc, $"unknown helper id {id}");

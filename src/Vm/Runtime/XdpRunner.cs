@@ -11,7 +11,8 @@ namespace VethXdp.Vm.Runtime;
 /// the verdict, redirect target and bytes read back afterwards. Maps persist from frame to frame.</summary>
 /// <remarks>
 /// <para>Per frame: the clock is <see cref="RunOptions.TimeNs"/> + index * <see cref="RunOptions.TimeStepNs"/> and does
-/// not move while the program runs; trace messages and ring buffer / perf records are collected (the runner consumes
+/// not move while the program runs; BPF timers that expire by then fire before the frame runs (a fault in one is that
+/// frame's error); trace messages and ring buffer / perf records are collected (the runner consumes
 /// the rings as they are written, as a reader polling them would). A frame shorter than 14 bytes or longer than 73152
 /// is refused, and a program that faults (an access outside the memory the run owns, the instruction budget) stops
 /// with an error: either way the result carries the error and the next frame runs normally.</para>
@@ -29,6 +30,7 @@ public sealed class XdpRunner : IDisposable
     private readonly BpfInterpreter _vm;
     private readonly XdpBuffer _buffer = new();
     private readonly EventSink _sink;
+    private readonly BpfTimerQueue _timers;
     private int _mapRegions;
     private long _packets;
     private bool _disposed;
@@ -73,6 +75,7 @@ public sealed class XdpRunner : IDisposable
         };
         _vm = new BpfInterpreter(Executable, obj.Helpers, new InterpreterOptions { InstructionBudget = options.InstructionBudget }, env);
         _sink = new EventSink(env.Events);
+        _timers = BpfTimerQueue.Of(env);
         RegisterMapRegions();
     }
 
@@ -101,13 +104,26 @@ public sealed class XdpRunner : IDisposable
         long index = _packets++;
         var env = _vm.Env;
         env.BeginPacket();
-        env.ClockNs = Options.TimeNs + ((ulong)index * Options.TimeStepNs);
         if (Object.Maps.RegionCount != _mapRegions)
         {
             RegisterMapRegions();
         }
 
         Object.Maps.SetEventSink(_sink);
+
+        // Time moves to this packet's: BPF timers that expire by then fire first (their output is this packet's).
+        ulong now = Options.TimeNs + ((ulong)index * Options.TimeStepNs);
+        try
+        {
+            _timers.AdvanceTo(env, now);
+        }
+        catch (ExecutionFaultException e)
+        {
+            env.ClockNs = now;
+            return Failed(index, e.Pc >= 0 ? e.Pc : null, "in a timer callback before the packet: " + e.Reason);
+        }
+
+        env.ClockNs = now;
 
         int err = _buffer.Load(frame, Options.Ifindex, Options.RxQueue);
         if (err != 0)

@@ -111,7 +111,7 @@ public class ElfMapsTests
             ["flows", "counters", "outer", "by_size", "lru", "lpm", "unsized", "outer_hash", "queue", "events", "perf", "jumps", "tx_port"],
             loads.Select(l => obj.Maps[l.Imm].Name));
         Assert.All(loads, l => Assert.Equal(0, l.Imm2));
-        Assert.Equal(9, loads[0].Slot);
+        Assert.Equal(5, loads[0].Slot); // use_maps starts at slot 4 of its section
         LoadAssert.EveryProgramValid(obj);
     }
 
@@ -163,7 +163,7 @@ public class ElfMapsTests
         var p = new ElfPatcher(TestObjects.Bytes("legacy_maps.o"));
         BinaryPrimitives.WriteUInt32LittleEndian(p.Contents("maps")[20..], 99);
 
-        var ex = LoadAssert.Refused(p.Bytes, "legacy_maps.o", "legacy_maps.o: section \"maps\": map \"blocked\": unknown map type 99");
+        var ex = LoadAssert.Refused(p.Bytes, "legacy_maps.o", "legacy_maps.o: section \"maps\": map 'blocked': unknown map type 99");
 
         Assert.Equal("maps", ex.Section);
     }
@@ -189,13 +189,13 @@ public class ElfMapsTests
     [Fact]
     public void Load_BtfMapOfUnknownType_IsRefused()
     {
-        // __uint(type, 13) is "int (*type)[13]": patch the array's element count of outer_hash's type field.
+        // __uint(type, 22) is "int (*type)[22]": patch the element count of that array type (queue's type field).
         var bytes = TestObjects.Bytes("maps_btf.o");
         var obj = TestObjects.Load("maps_btf.o");
         var btf = obj.Btf!;
-        var def = (BtfComposite)btf.SkipModsAndTypedefs(((BtfVar)btf[btf.FindAllByName("outer_hash").Single()]).TypeId, out _)!;
+        var def = (BtfComposite)btf.SkipModsAndTypedefs(((BtfVar)btf[btf.FindAllByName("queue").Single()]).TypeId, out _)!;
         var array = (BtfArray)btf[((BtfPtr)btf[def.Members[0].TypeId]).TypeId];
-        Assert.Equal(13u, array.Count);
+        Assert.Equal(22u, array.Count);
         var p = new ElfPatcher(bytes);
         int btfStart = p.Offset(p.Section(".BTF"));
         int hdr = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(btfStart + 4));
@@ -203,7 +203,7 @@ public class ElfMapsTests
         int at = FindArrayType(bytes.AsSpan(btfStart + hdr + typeOff), array);
         BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(btfStart + hdr + typeOff + at + 20), 77);
 
-        LoadAssert.Refused(bytes, "maps_btf.o", "maps_btf.o: section \".maps\": map \"outer_hash\": unknown map type 77");
+        LoadAssert.Refused(bytes, "maps_btf.o", "maps_btf.o: section \".maps\": map 'queue': unknown map type 77");
     }
 
     // Finds the byte offset of an ARRAY type record with this element type, index type and count.

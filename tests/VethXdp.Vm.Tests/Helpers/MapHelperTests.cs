@@ -8,8 +8,8 @@ namespace VethXdp.Vm.Tests.Helpers;
 public class MapHelperTests
 {
     // key 7 at fp-4, value 42 at fp-16; r6 = bpf_map_update_elem(map 0, key, value, FLAGS)
-    private static string Update(ulong flags) => $"""
-        *(u32 *)(r10 -4) = 7
+    private static string Update(ulong flags, uint key = 7) => $"""
+        *(u32 *)(r10 -4) = {key}
         *(u64 *)(r10 -16) = 42
         r1 = map[idx:0]
         r2 = r10
@@ -19,6 +19,7 @@ public class MapHelperTests
         r4 = {flags}
         call bpf_map_update_elem
         r6 = r0
+
         """;
 
     private const string LookupKey7 = """
@@ -62,7 +63,7 @@ public class MapHelperTests
     public void Update_HashFull_E2big()
     {
         // max_entries 1: a second key does not fit.
-        var o = Rt.RunOnce(Update(0) + "*(u32 *)(r10 -4) = 8\n" + Update(0)[("*(u32 *)(r10 -4) = 7\n").Length..] + "r0 = r6\nexit", maps: Hash(1));
+        var o = Rt.RunOnce(Update(0) + Update(0, key: 8) + "r0 = r6\nexit", maps: Hash(1));
         Assert.Equal(Rt.Err(Errno.E2BIG), o.Retval);
     }
 
@@ -74,6 +75,7 @@ public class MapHelperTests
             r2 = r10
             r2 += -4
             call bpf_map_delete_elem
+
             """;
         Assert.Equal(Rt.Err(Errno.ENOENT), Rt.RunOnce("*(u32 *)(r10 -4) = 7\n" + delete + "exit", maps: Hash()).Retval);
         Assert.Equal(0u, Rt.RunOnce(Update(0) + delete + "exit", maps: Hash()).Retval);
@@ -182,7 +184,7 @@ public class MapHelperTests
     {
         var o = Rt.RunOnce("r1 = map[idx:0]\nr2 = r10\nr2 += -8\ncall bpf_map_lookup_elem\nexit", maps: Rt.Map("q", MapType.Queue, 0, 8, 4));
         Assert.NotNull(o.Error);
-        Assert.Equal(3, o.Error.Insn);
+        Assert.Equal(4, o.Error.Insn);
         Assert.Equal("cannot pass map_type 22 into func bpf_map_lookup_elem#1", o.Error.Message);
     }
 

@@ -50,7 +50,7 @@ int optional_prog(struct xdp_md *ctx)
 SEC("xdp.frags")
 int frags_prog(struct xdp_md *ctx)
 {
-	return add_static(1);
+	return add_static(1) + glob_sub(ctx);
 }
 
 SEC("xdp/devmap")

@@ -1,0 +1,56 @@
+namespace VethXdp.Vm.Helpers;
+
+public sealed partial class HelperTable
+{
+    /// <summary>Registers the helpers of the <see cref="HelperGroup.Process"/>, <see cref="HelperGroup.Timer"/> and
+    /// <see cref="HelperGroup.Other"/> groups of <see cref="XdpHelperSet"/> in <paramref name="table"/>: the current
+    /// task, its cgroups, signals and storage (<see cref="TaskHelpers"/>, <see cref="ProcessStorageHelpers"/>),
+    /// BPF timers (<see cref="TimerHelpers"/>), and BTF printing, per-CPU pointers, branch records, kptrs and user ring
+    /// buffers (<see cref="MiscHelpers"/>).</summary>
+    public static void AddProcessGroups(HelperTable table)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        Add(table, 14, TaskHelpers.GetCurrentPidTgid);
+        Add(table, 15, TaskHelpers.GetCurrentUidGid);
+        Add(table, 16, TaskHelpers.GetCurrentComm);
+        Add(table, 17, TaskHelpers.GetCgroupClassid);
+        Add(table, 35, TaskHelpers.GetCurrentTask);
+        Add(table, 37, TaskHelpers.CurrentTaskUnderCgroup);
+        Add(table, 80, TaskHelpers.GetCurrentCgroupId);
+        Add(table, 109, TaskHelpers.SendSignal);
+        Add(table, 117, TaskHelpers.SendSignalThread);
+        Add(table, 120, TaskHelpers.GetNsCurrentPidTgid);
+        Add(table, 123, TaskHelpers.GetCurrentAncestorCgroupId);
+        Add(table, 141, TaskHelpers.GetTaskStack);
+        Add(table, 148, TaskHelpers.CopyFromUser);
+        Add(table, 158, TaskHelpers.GetCurrentTaskBtf);
+        Add(table, 175, TaskHelpers.TaskPtRegs);
+        Add(table, 180, TaskHelpers.FindVma);
+        Add(table, 191, TaskHelpers.CopyFromUserTask);
+
+        Add(table, 156, ProcessStorageHelpers.TaskStorageGet);
+        Add(table, 157, ProcessStorageHelpers.TaskStorageDelete);
+        Add(table, 210, ProcessStorageHelpers.CgrpStorageGet);
+        Add(table, 211, ProcessStorageHelpers.CgrpStorageDelete);
+
+        Add(table, 169, TimerHelpers.TimerInit);
+        Add(table, 170, TimerHelpers.TimerSetCallback);
+        Add(table, 171, TimerHelpers.TimerStart);
+        Add(table, 172, TimerHelpers.TimerCancel);
+
+        Add(table, 149, MiscHelpers.SnprintfBtf);
+        Add(table, 153, MiscHelpers.PerCpuPtr);
+        Add(table, 154, MiscHelpers.ThisCpuPtr);
+        Add(table, 176, MiscHelpers.GetBranchSnapshot);
+        Add(table, 194, MiscHelpers.KptrXchg);
+        Add(table, 209, MiscHelpers.UserRingbufDrain);
+    }
+
+    // The Process, Timer and Other groups; CreateDefault calls this hook.
+    static partial void RegisterProcess(HelperTable table);
+
+    static partial void RegisterProcess(HelperTable table) => AddProcessGroups(table);
+
+    private static void Add(HelperTable table, int id, HelperFunc f) =>
+        table.Register(id, Isa.HelperNames.Name(id) ?? throw new InvalidOperationException($"helper {id} has no name"), f);
+}

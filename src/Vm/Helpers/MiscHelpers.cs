@@ -1,0 +1,97 @@
+using System.Buffers.Binary;
+using VethXdp.Vm.Interpreter;
+using VethXdp.Vm.Maps;
+
+namespace VethXdp.Vm.Helpers;
+
+/// <summary>Helpers about kernel objects an XDP program may name but this VM does not have, with the kernel's
+/// argument checks and the answers Linux gives when the object is absent (kernel/bpf/helpers.c,
+/// kernel/trace/bpf_trace.c, kernel/bpf/ringbuf.c): BTF printing, per-CPU kernel variables, branch records, kptrs,
+/// user ring buffers.</summary>
+public static class MiscHelpers
+{
+    /// <summary>BTF_F_COMPACT | BTF_F_NONAME | BTF_F_PTR_RAW | BTF_F_ZERO: the flags bpf_snprintf_btf accepts.</summary>
+    public const ulong BtfFlagsAll = 0xf;
+
+    /// <summary>sizeof(struct btf_ptr): { void *ptr; __u32 type_id; __u32 flags; }.</summary>
+    public const int BtfPtrSize = 16;
+
+    /// <summary>BPF_RB_NO_WAKEUP | BPF_RB_FORCE_WAKEUP: the flags bpf_user_ringbuf_drain accepts.</summary>
+    public const ulong RingbufWakeupFlags = 3;
+
+    /// <summary>bpf_snprintf_btf(str, str_size, ptr, btf_ptr_size, flags) (149): prints a kernel object as its
+    /// vmlinux BTF type describes it. -EINVAL for unknown flags, a btf_ptr_size other than 16 or type id 0; the VM has
+    /// no kernel BTF, so every other type id names no type: -ENOENT (str untouched).</summary>
+    public static ulong SnprintfBtf(ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, RuntimeEnv env)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        env.Store(r1, (int)(uint)r2);
+        var ptr = env.Load(r3, (int)(uint)r4);
+
+        // kernel: bpf_btf_printf_prepare()
+        if ((r5 & ~BtfFlagsAll) != 0 || (uint)r4 != BtfPtrSize)
+        {
+            return TaskHelpers.Err(Errno.EINVAL);
+        }
+
+        uint typeId = BinaryPrimitives.ReadUInt32LittleEndian(ptr[8..]);
+        return typeId == 0 ? TaskHelpers.Err(Errno.EINVAL) : TaskHelpers.Err(Errno.ENOENT);
+    }
+
+    /// <summary>bpf_per_cpu_ptr(percpu_ptr, cpu) (153): NULL for a CPU at or above the number of possible CPUs (the
+    /// kernel checks that first); otherwise the argument must be a per-CPU kernel variable (a <c>__ksym</c>), which
+    /// the VM has none of, so the call faults.</summary>
+    public static ulong PerCpuPtr(ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, RuntimeEnv env)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        return (uint)r2 >= (uint)env.PossibleCpus ? 0 : ThrowNoPerCpuVariable(r1, 153);
+    }
+
+    /// <summary>bpf_this_cpu_ptr(percpu_ptr) (154): the argument must be a per-CPU kernel variable, which the VM has
+    /// none of: the call faults.</summary>
+    public static ulong ThisCpuPtr(ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, RuntimeEnv env) =>
+        ThrowNoPerCpuVariable(r1, 154);
+
+    /// <summary>bpf_get_branch_snapshot(entries, size, flags) (176): -EINVAL for non-zero flags, else -ENOENT: no
+    /// last-branch records (no perf event with a branch stack runs), as on a machine without LBR. entries is left as
+    /// it was.</summary>
+    public static ulong GetBranchSnapshot(ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, RuntimeEnv env)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        env.Store(r1, (int)(uint)r2);
+        return r3 != 0 ? TaskHelpers.Err(Errno.EINVAL) : TaskHelpers.Err(Errno.ENOENT);
+    }
+
+    /// <summary>bpf_kptr_xchg(dst, ptr) (194): stores ptr in the 8-byte kptr field at dst and returns the pointer it
+    /// held (xchg).</summary>
+    public static ulong KptrXchg(ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, RuntimeEnv env)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        var field = env.Store(r1, sizeof(ulong));
+        ulong old = BinaryPrimitives.ReadUInt64LittleEndian(field);
+        BinaryPrimitives.WriteUInt64LittleEndian(field, r2);
+        return old;
+    }
+
+    /// <summary>bpf_user_ringbuf_drain(map, callback_fn, ctx, flags) (209): the map must be a
+    /// BPF_MAP_TYPE_USER_RINGBUF (any other faults with the verifier's message); -EINVAL for flags other than
+    /// BPF_RB_NO_WAKEUP / BPF_RB_FORCE_WAKEUP. The VM cannot create user ring buffers (the object is refused at load),
+    /// so a call that gets this far faults.</summary>
+    public static ulong UserRingbufDrain(ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, RuntimeEnv env)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        var map = env.ResolveMap(r1);
+        TaskHelpers.RequireMapType(map, MapType.UserRingbuf, 209);
+        if ((r4 & ~RingbufWakeupFlags) != 0)
+        {
+            return TaskHelpers.Err(Errno.EINVAL);
+        }
+
+        throw new ExecutionFaultException(FaultKind.NotSupported, $"map {map.Name}: user ring buffers are not supported");
+    }
+
+    private static ulong ThrowNoPerCpuVariable(ulong pointer, int id) =>
+        throw new ExecutionFaultException(
+            FaultKind.HelperFailed,
+            $"R1 type=scalar expected=percpu_ptr_ (0x{pointer:x}; {Isa.HelperNames.Name(id)}#{id}: this VM has no per-CPU kernel variables)");
+}
