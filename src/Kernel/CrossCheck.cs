@@ -38,6 +38,30 @@ public static partial class CrossCheck
     public static CrossCheckReport Run(BpfObject obj, IEnumerable<ReadOnlyMemory<byte>> frames, CrossCheckOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(obj);
+        return Run(obj.Maps, obj.Programs, obj.Btf, frames, options, obj);
+    }
+
+    /// <summary>Cross-checks programs and maps that do not come from an object file (hand-assembled programs, tests),
+    /// on <paramref name="frames"/>. Programs refer to maps by index (64-bit loads with src BPF_PSEUDO_MAP_IDX or
+    /// BPF_PSEUDO_MAP_IDX_VALUE).</summary>
+    /// <param name="maps">The maps.</param>
+    /// <param name="programs">The programs.</param>
+    /// <param name="btf">Their BTF, or null.</param>
+    /// <param name="frames">The frames, in order.</param>
+    /// <param name="options">The program, maps, run controls and environment; null for the defaults.</param>
+    /// <exception cref="InvalidOperationException">bpf() is not permitted here (the message says why), or the
+    /// environment could not be made.</exception>
+    /// <exception cref="ArgumentException">No such program, or several and none chosen; or initial maps JSON that is
+    /// malformed or names a map the object does not have.</exception>
+    public static CrossCheckReport Run(IReadOnlyList<MapSpec> maps, IReadOnlyList<ProgramSpec> programs, VethXdp.Vm.Btf.BtfSpec? btf,
+        IEnumerable<ReadOnlyMemory<byte>> frames, CrossCheckOptions? options = null) =>
+        Run(maps, programs, btf, frames, options, null);
+
+    private static CrossCheckReport Run(IReadOnlyList<MapSpec> maps, IReadOnlyList<ProgramSpec> programs, VethXdp.Vm.Btf.BtfSpec? btf,
+        IEnumerable<ReadOnlyMemory<byte>> frames, CrossCheckOptions? options, BpfObject? obj)
+    {
+        ArgumentNullException.ThrowIfNull(maps);
+        ArgumentNullException.ThrowIfNull(programs);
         ArgumentNullException.ThrowIfNull(frames);
         options ??= new CrossCheckOptions();
         if (!KernelProbe.IsBpfPermitted(out string reason))
@@ -51,13 +75,13 @@ public static partial class CrossCheck
             list.Add(f.ToArray());
         }
 
-        string program = ChooseProgram(obj, options.Program);
+        string program = ChooseProgram(programs, options.Program);
         IReadOnlyList<MapsJsonMap>? initial = null;
         if (options.InitialMapsJson is { } json)
         {
             try
             {
-                initial = MapsJson.Parse(CrossCheckMaps.WithTypes(json, obj.Maps), "initial maps");
+                initial = MapsJson.Parse(CrossCheckMaps.WithTypes(json, maps), "initial maps");
             }
             catch (MapsJsonException e)
             {
@@ -65,7 +89,7 @@ public static partial class CrossCheck
             }
         }
 
-        return OnOwnThread(() => new CrossCheckSession(obj, program, list, initial, options).Run());
+        return OnOwnThread(() => new CrossCheckSession(obj, maps, programs, btf, program, list, initial, options).Run());
     }
 
     /// <summary>Cross-checks <paramref name="obj"/> on every frame of a pcap or pcapng file.</summary>
@@ -94,20 +118,20 @@ public static partial class CrossCheck
 
     /// <summary>The program a cross-check runs: <paramref name="name"/>, or the object's only XDP program that
     /// BPF_PROG_TEST_RUN can run (not a devmap or cpumap entry program).</summary>
-    /// <param name="obj">The object.</param>
+    /// <param name="programs">The object's programs.</param>
     /// <param name="name">The program's function name, or null.</param>
     /// <exception cref="ArgumentException">No such program, or several and none chosen.</exception>
-    public static string ChooseProgram(BpfObject obj, string? name)
+    public static string ChooseProgram(IReadOnlyList<ProgramSpec> programs, string? name)
     {
-        ArgumentNullException.ThrowIfNull(obj);
+        ArgumentNullException.ThrowIfNull(programs);
         if (name is not null)
         {
-            return obj.FindProgram(name) is not null
+            return programs.Any(p => p.Name == name)
                 ? name
-                : throw new ArgumentException($"the object has no program \"{name}\" (its programs: {string.Join(", ", obj.Programs.Select(p => p.Name))})", nameof(name));
+                : throw new ArgumentException($"the object has no program \"{name}\" (its programs: {string.Join(", ", programs.Select(p => p.Name))})", nameof(name));
         }
 
-        var runnable = obj.Programs
+        var runnable = programs
             .Where(p => p.Type == ProgramType.Xdp && p.ExpectedAttachType is not (BpfFlags.AttachXdpDevmap or BpfFlags.AttachXdpCpumap))
             .ToList();
         return runnable.Count == 1
@@ -159,7 +183,7 @@ public static partial class CrossCheck
     }
 
     // One run: both sides loaded, filled, run and compared, on the calling (dedicated) thread.
-    private sealed class CrossCheckSession(BpfObject obj, string program, List<byte[]> frames, IReadOnlyList<MapsJsonMap>? initial, CrossCheckOptions options)
+    private sealed class CrossCheckSession(BpfObject? obj, IReadOnlyList<MapSpec> maps, IReadOnlyList<ProgramSpec> programs, VethXdp.Vm.Btf.BtfSpec? btf, string program, List<byte[]> frames, IReadOnlyList<MapsJsonMap>? initial, CrossCheckOptions options)
     {
         private readonly List<PacketDisagreement> _packetDisagreements = [];
         private readonly List<MapDisagreement> _mapDisagreements = [];
@@ -175,18 +199,28 @@ public static partial class CrossCheck
             XdpRunner? runner = null;
             KernelObject? kernel = null;
             CrossCheckNamespace? ns = null;
+            NetEnvironment? net = null;
             string? vmRefusal = null, kernelRefusal = null;
             try
             {
                 try
                 {
-                    vm = LoadedObject.Create(obj, new LoadOptions { PossibleCpus = KernelObject.PossibleCpus, MapSizes = options.MapSizes });
+                    var load = new LoadOptions { PossibleCpus = KernelObject.PossibleCpus, MapSizes = options.MapSizes };
+                    vm = obj is not null ? LoadedObject.Create(obj, load) : LoadedObject.Create(maps, programs, load);
+                    net = options.VmNetwork ?? (options.Environment is { } e ? CrossCheckVmNetwork.Build(e) : null);
                     foreach (var map in vm.Maps)
                     {
                         map.UserCpu = options.Cpu;
+                        switch (map)
+                        {
+                            case DevMap d when net is not null:
+                                d.DeviceResolver = net;
+                                break;
+                            case DevMapHash h when net is not null:
+                                h.DeviceResolver = net;
+                                break;
+                        }
                     }
-
-                    options.ConfigureVm?.Invoke(vm);
                 }
                 catch (RuntimeLoadException e)
                 {
@@ -201,7 +235,7 @@ public static partial class CrossCheck
                 using var pin = CpuTopology.PinCurrentThread(options.Cpu);
                 try
                 {
-                    kernel = KernelObject.Load(obj, new KernelLoadOptions
+                    kernel = KernelObject.Load(maps, programs, btf, new KernelLoadOptions
                     {
                         MapSizes = options.MapSizes,
                         Cpu = options.Cpu,
@@ -210,7 +244,7 @@ public static partial class CrossCheck
                 }
                 catch (KernelBpfException e)
                 {
-                    kernelRefusal = e.VerifierMessage is { Length: > 0 } v ? $"{e.Message}: {v}" : e.Message;
+                    kernelRefusal = e.Message;
                 }
                 catch (NotSupportedException e)
                 {
@@ -233,11 +267,41 @@ public static partial class CrossCheck
                     {
                         vmRefusal = e.Message;
                     }
+
+                    if (runner is not null)
+                    {
+                        if (net is not null)
+                        {
+                            NetRunState.For(runner.Env).Environment = net;
+                        }
+
+                        options.ConfigureVm?.Invoke(runner);
+                    }
                 }
 
-                if (runner is null || kernel is null)
+                if (kernel is null)
                 {
                     return Report(kernelRefusal, vmRefusal);
+                }
+
+                if (runner is null)
+                {
+                    // We refused it: the kernel's outcomes are still worth having (the refusal is the disagreement).
+                    var ours = CrossCheckOutcome.Refused($"we refused the program: {vmRefusal}", null);
+                    for (int i = 0; i < frames.Count; i++)
+                    {
+                        _packets.Add(new CrossCheckPacket(i, frames[i].Length, RunKernel(kernel, frames[i]), ours, null));
+                    }
+
+                    return Report(null, vmRefusal);
+                }
+
+                foreach (var skip in options.Skips)
+                {
+                    if (skip.Field == CrossCheckSkipField.Data)
+                    {
+                        _notCompared.Add(skip.ToString());
+                    }
                 }
 
                 OpenRings(kernel);
@@ -271,8 +335,8 @@ public static partial class CrossCheck
 
         private string[]? ProgramsToLoad()
         {
-            var spec = obj.FindProgram(program)!;
-            return spec.AutoLoad ? null : [.. obj.Programs.Where(p => p.AutoLoad).Select(p => p.Name), program];
+            var spec = programs.First(p => p.Name == program);
+            return spec.AutoLoad ? null : [.. programs.Where(p => p.AutoLoad).Select(p => p.Name), program];
         }
 
         private void InitializeMaps(LoadedObject vm, KernelObject kernel)
@@ -375,25 +439,19 @@ public static partial class CrossCheck
 
             int traced = r.Trace.Count;
 
-            CrossCheckOutcome theirs;
-            try
-            {
-                var k = kernel.TestRun(program, frame, options.Ifindex, options.RxQueue);
-                theirs = CrossCheckOutcome.Verdict(k.Retval, k.DataOut, k.MetaLength);
-            }
-            catch (KernelBpfException e)
-            {
-                theirs = CrossCheckOutcome.Refused($"{e.ErrnoName} ({ErrnoNames.Describe(e.Errno)})", e.ErrnoName);
-            }
+            var theirs = RunKernel(kernel, frame);
 
-            _packets.Add(new CrossCheckPacket(index, frame.Length, theirs, ours, redirect));
             _packetDisagreements.AddRange(CrossCheckComparer.ComparePacket(index, theirs, ours, options.Skips));
+            int records = 0;
             foreach (var (name, ring) in _rings)
             {
                 var kernelRecords = ring.Drain();
+                records += kernelRecords.Count;
                 ourRecords.TryGetValue(name, out var mine);
                 CompareRecords(index, name, kernelRecords, mine ?? []);
             }
+
+            _packets.Add(new CrossCheckPacket(index, frame.Length, theirs, ours, redirect, records));
 
             if (options.CompareMapsAfterEachPacket)
             {
@@ -401,6 +459,19 @@ public static partial class CrossCheck
             }
 
             return traced;
+        }
+
+        private CrossCheckOutcome RunKernel(KernelObject kernel, byte[] frame)
+        {
+            try
+            {
+                var k = kernel.TestRun(program, frame, options.Ifindex, options.RxQueue);
+                return CrossCheckOutcome.Verdict(k.Retval, k.DataOut, k.MetaLength);
+            }
+            catch (KernelBpfException e)
+            {
+                return CrossCheckOutcome.Refused($"{e.ErrnoName} ({ErrnoNames.Describe(e.Errno)})", e.ErrnoName);
+            }
         }
 
         private void CompareRecords(int index, string ring, List<byte[]> kernel, List<byte[]> ours)

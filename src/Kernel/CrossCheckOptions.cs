@@ -19,9 +19,14 @@ public sealed record CrossCheckOptions
     /// loaded object and the kernel's. Null: nothing.</summary>
     public Action<LoadedObject, KernelObject>? InitializeMaps { get; init; }
 
-    /// <summary>Called once our side is loaded, before any map is filled: to give our VM what the kernel's network
-    /// namespace gives the kernel (devices, routes, sockets) where the runtime models them. Null: nothing.</summary>
-    public Action<LoadedObject>? ConfigureVm { get; init; }
+    /// <summary>Called once our side is ready to run (maps filled, network installed), before the first packet: to
+    /// set what the runtime models beyond the environment. Null: nothing.</summary>
+    public Action<XdpRunner>? ConfigureVm { get; init; }
+
+    /// <summary>The network our VM's helpers see (devices, routes, neighbours, sockets, sysctls); it also resolves
+    /// devmap ifindexes. Null: built from <see cref="Environment"/> by <see cref="CrossCheckVmNetwork.Build"/>, or,
+    /// without an environment, the runtime's default (a new namespace's loopback only).</summary>
+    public NetEnvironment? VmNetwork { get; init; }
 
     /// <summary>max_entries by map name, on both sides (<c>--map-size</c>).</summary>
     public IReadOnlyDictionary<string, uint> MapSizes { get; init; } = new Dictionary<string, uint>();

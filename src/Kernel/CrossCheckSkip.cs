@@ -3,19 +3,6 @@ using System.Text.Json;
 
 namespace VethXdp.Kernel;
 
-/// <summary>What a cross-check leaves out.</summary>
-public enum CrossCheckSkipField
-{
-    /// <summary>Bytes [Start, End) of the frame after the program, counted from data (not data_meta).</summary>
-    Data,
-    /// <summary>A map: all of it, or bytes [Start, End) of every value (of every CPU's value).</summary>
-    Map,
-    /// <summary>Ring buffer and perf event records.</summary>
-    Events,
-    /// <summary>trace_printk output.</summary>
-    Trace,
-}
-
 /// <summary>One field a cross-check cannot compare, with the reason: the corpus manifest's <c>kernelSkipFields</c>
 /// entries (<c>{"field": "data", "bytes": [38, 42], "packets": [0, 1], "reason": "..."}</c>, <c>{"field": "map",
 /// "map": "conntrack", "valueBytes": [8, 16], "reason": "..."}</c>, <c>{"field": "events", "reason": "..."}</c>,

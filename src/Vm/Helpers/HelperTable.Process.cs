@@ -4,29 +4,29 @@ public sealed partial class HelperTable
 {
     /// <summary>Registers the helpers of the <see cref="HelperGroup.Process"/>, <see cref="HelperGroup.Timer"/> and
     /// <see cref="HelperGroup.Other"/> groups of <see cref="XdpHelperSet"/> in <paramref name="table"/>: the current
-    /// task, its cgroups, signals and storage (<see cref="TaskHelpers"/>, <see cref="ProcessStorageHelpers"/>),
+    /// task, its cgroups, signals and storage (<see cref="ProcessHelpers"/>, <see cref="ProcessStorageHelpers"/>),
     /// BPF timers (<see cref="TimerHelpers"/>), and BTF printing, per-CPU pointers, branch records, kptrs and user ring
     /// buffers (<see cref="MiscHelpers"/>).</summary>
     public static void AddProcessGroups(HelperTable table)
     {
         ArgumentNullException.ThrowIfNull(table);
-        Add(table, 14, TaskHelpers.GetCurrentPidTgid);
-        Add(table, 15, TaskHelpers.GetCurrentUidGid);
-        Add(table, 16, TaskHelpers.GetCurrentComm);
-        Add(table, 17, TaskHelpers.GetCgroupClassid);
-        Add(table, 35, TaskHelpers.GetCurrentTask);
-        Add(table, 37, TaskHelpers.CurrentTaskUnderCgroup);
-        Add(table, 80, TaskHelpers.GetCurrentCgroupId);
-        Add(table, 109, TaskHelpers.SendSignal);
-        Add(table, 117, TaskHelpers.SendSignalThread);
-        Add(table, 120, TaskHelpers.GetNsCurrentPidTgid);
-        Add(table, 123, TaskHelpers.GetCurrentAncestorCgroupId);
-        Add(table, 141, TaskHelpers.GetTaskStack);
-        Add(table, 148, TaskHelpers.CopyFromUser);
-        Add(table, 158, TaskHelpers.GetCurrentTaskBtf);
-        Add(table, 175, TaskHelpers.TaskPtRegs);
-        Add(table, 180, TaskHelpers.FindVma);
-        Add(table, 191, TaskHelpers.CopyFromUserTask);
+        Add(table, 14, ProcessHelpers.GetCurrentPidTgid);
+        Add(table, 15, ProcessHelpers.GetCurrentUidGid);
+        Add(table, 16, ProcessHelpers.GetCurrentComm);
+        Add(table, 17, ProcessHelpers.GetCgroupClassid);
+        Add(table, 35, ProcessHelpers.GetCurrentTask);
+        Add(table, 37, ProcessHelpers.CurrentTaskUnderCgroup);
+        Add(table, 80, ProcessHelpers.GetCurrentCgroupId);
+        Add(table, 109, ProcessHelpers.SendSignal);
+        Add(table, 117, ProcessHelpers.SendSignalThread);
+        Add(table, 120, ProcessHelpers.GetNsCurrentPidTgid);
+        Add(table, 123, ProcessHelpers.GetCurrentAncestorCgroupId);
+        Add(table, 141, ProcessHelpers.GetTaskStack);
+        Add(table, 148, ProcessHelpers.CopyFromUser);
+        Add(table, 158, ProcessHelpers.GetCurrentTaskBtf);
+        Add(table, 175, ProcessHelpers.TaskPtRegs);
+        Add(table, 180, ProcessHelpers.FindVma);
+        Add(table, 191, ProcessHelpers.CopyFromUserTask);
 
         Add(table, 156, ProcessStorageHelpers.TaskStorageGet);
         Add(table, 157, ProcessStorageHelpers.TaskStorageDelete);

@@ -31,11 +31,11 @@ public static class MiscHelpers
         // kernel: bpf_btf_printf_prepare()
         if ((r5 & ~BtfFlagsAll) != 0 || (uint)r4 != BtfPtrSize)
         {
-            return TaskHelpers.Err(Errno.EINVAL);
+            return ProcessHelpers.Err(Errno.EINVAL);
         }
 
         uint typeId = BinaryPrimitives.ReadUInt32LittleEndian(ptr[8..]);
-        return typeId == 0 ? TaskHelpers.Err(Errno.EINVAL) : TaskHelpers.Err(Errno.ENOENT);
+        return typeId == 0 ? ProcessHelpers.Err(Errno.EINVAL) : ProcessHelpers.Err(Errno.ENOENT);
     }
 
     /// <summary>bpf_per_cpu_ptr(percpu_ptr, cpu) (153): NULL for a CPU at or above the number of possible CPUs (the
@@ -59,7 +59,7 @@ public static class MiscHelpers
     {
         ArgumentNullException.ThrowIfNull(env);
         env.Store(r1, (int)(uint)r2);
-        return r3 != 0 ? TaskHelpers.Err(Errno.EINVAL) : TaskHelpers.Err(Errno.ENOENT);
+        return r3 != 0 ? ProcessHelpers.Err(Errno.EINVAL) : ProcessHelpers.Err(Errno.ENOENT);
     }
 
     /// <summary>bpf_kptr_xchg(dst, ptr) (194): stores ptr in the 8-byte kptr field at dst and returns the pointer it
@@ -81,10 +81,10 @@ public static class MiscHelpers
     {
         ArgumentNullException.ThrowIfNull(env);
         var map = env.ResolveMap(r1);
-        TaskHelpers.RequireMapType(map, MapType.UserRingbuf, 209);
+        ProcessHelpers.RequireMapType(map, MapType.UserRingbuf, 209);
         if ((r4 & ~RingbufWakeupFlags) != 0)
         {
-            return TaskHelpers.Err(Errno.EINVAL);
+            return ProcessHelpers.Err(Errno.EINVAL);
         }
 
         throw new ExecutionFaultException(FaultKind.NotSupported, $"map {map.Name}: user ring buffers are not supported");

@@ -14,7 +14,7 @@ namespace VethXdp.Vm.Helpers;
 /// <para>Found through <see cref="For"/>; the runner calls <see cref="BeginPacket"/> before and <see cref="EndPacket"/>
 /// after each frame.</para>
 /// </remarks>
-public sealed class NetRunState
+public sealed unsafe class NetRunState
 {
     private static readonly ConditionalWeakTable<RuntimeEnv, NetRunState> s_states = [];
 
@@ -37,21 +37,27 @@ public sealed class NetRunState
         set => _environment = value ?? throw new ArgumentNullException(nameof(value));
     }
 
+    /// <summary>The RX metadata of the device a device-bound program runs on, which the metadata kfuncs return (the
+    /// devices issue binds a veth here); null: frames carry none, and the kfuncs return -ENODATA. Programs that are
+    /// not device-bound never call them: Linux refuses to load them (<see cref="KfuncHelpers.CheckLoad"/>).</summary>
+    public IXdpRxMetadata? BoundDevice { get; set; }
+
     /// <summary>The address of the bpf_spin_lock the program holds, or 0.</summary>
     public ulong HeldLock => _heldLock;
 
     /// <summary>Socket references the program holds (looked up and not yet released).</summary>
     public int HeldReferences => _referenceCount;
 
-    /// <summary>Forgets the previous packet's references and lock (a fault may have left them).</summary>
+    /// <summary>Forgets the previous packet's references, and releases a lock it left held (a fault may have left
+    /// them), so the next packet does not find the lock taken.</summary>
     public void BeginPacket()
     {
         _referenceCount = 0;
-        _heldLock = 0;
+        ReleaseHeldLock();
     }
 
     /// <summary>After a packet ran to its exit: the verifier's message for what it left behind (a held lock, an
-    /// unreleased socket reference), or null. Resets the state.</summary>
+    /// unreleased socket reference), or null. Resets the state (a held lock's word is cleared).</summary>
     public string? EndPacket()
     {
         string? message = null;
@@ -68,6 +74,16 @@ public sealed class NetRunState
 
         BeginPacket();
         return message;
+    }
+
+    // The lock word lives in a map value, which stays at its address for the object's life.
+    private unsafe void ReleaseHeldLock()
+    {
+        if (_heldLock != 0)
+        {
+            *(uint*)_heldLock = 0;
+            _heldLock = 0;
+        }
     }
 
     // A lookup returned socket `index`: the program now holds a reference to it.

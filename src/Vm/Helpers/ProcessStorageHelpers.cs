@@ -33,7 +33,7 @@ public static class ProcessStorageHelpers
         var map = Storage(env, r1, MapType.TaskStorage, 157);
         if (r2 == 0)
         {
-            return TaskHelpers.Err(Errno.EINVAL);
+            return ProcessHelpers.Err(Errno.EINVAL);
         }
 
         ProcessState.Of(env).CheckTask(r2, 2);
@@ -62,14 +62,14 @@ public static class ProcessStorageHelpers
     public static ulong CgrpStorageDelete(ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, RuntimeEnv env)
     {
         Storage(env, r1, MapType.CgrpStorage, 211);
-        return r2 == 0 ? TaskHelpers.Err(Errno.EINVAL) : ThrowNotCgroup(r2);
+        return r2 == 0 ? ProcessHelpers.Err(Errno.EINVAL) : ThrowNotCgroup(r2);
     }
 
     private static LocalStorageMap Storage(RuntimeEnv env, ulong handle, MapType type, int func)
     {
         ArgumentNullException.ThrowIfNull(env);
         var map = env.ResolveMap(handle);
-        TaskHelpers.RequireMapType(map, type, func);
+        ProcessHelpers.RequireMapType(map, type, func);
         return map as LocalStorageMap
             ?? throw new ExecutionFaultException(FaultKind.NotSupported, $"map {map.Name}: not a local storage map this VM implements");
     }

@@ -67,7 +67,11 @@ public sealed class BpfTimerQueue
     private int _used;
     private int _live;
     private int _running = -1;
+    private int _armed;
     private ulong _sequence;
+
+    // No armed timer expires before this (a lower bound, so that advancing to an earlier time costs nothing).
+    private long _earliest = long.MaxValue;
 
     /// <summary>The queue the timer helpers of <paramref name="env"/> use, created on first use.</summary>
     public static BpfTimerQueue Of(RuntimeEnv env)
@@ -89,22 +93,7 @@ public sealed class BpfTimerQueue
     public int Count => _live;
 
     /// <summary>Armed timers.</summary>
-    public int ArmedCount
-    {
-        get
-        {
-            int n = 0;
-            for (int i = 0; i < _used; i++)
-            {
-                if (_slots[i].InUse && _slots[i].Armed)
-                {
-                    n++;
-                }
-            }
-
-            return n;
-        }
-    }
+    public int ArmedCount => _armed;
 
     /// <summary>The earliest expiry of an armed timer, in nanoseconds of the virtual clock.</summary>
     public bool TryGetNextExpiry(out ulong expiresNs)
@@ -144,7 +133,7 @@ public sealed class BpfTimerQueue
         ArgumentNullException.ThrowIfNull(env);
         long now = (long)Math.Min(nowNs, (ulong)long.MaxValue);
         int fired = 0;
-        while (fired < MaxCallbacksPerAdvance)
+        while (fired < MaxCallbacksPerAdvance && _armed > 0 && _earliest <= now)
         {
             int i = NextArmed(now);
             if (i < 0)
@@ -154,6 +143,7 @@ public sealed class BpfTimerQueue
 
             ref var s = ref _slots[i];
             s.Armed = false;
+            _armed--;
             if (!IsIntact(env, i))
             {
                 Free(i);
@@ -211,7 +201,9 @@ public sealed class BpfTimerQueue
         Array.Clear(_slots);
         _used = 0;
         _live = 0;
+        _armed = 0;
         _freeCount = 0;
+        _earliest = long.MaxValue;
     }
 
     // ---- the helpers' side; `timer` is the struct bpf_timer, `mem` its 16 bytes ----
@@ -305,7 +297,13 @@ public sealed class BpfTimerQueue
             s.Expires = sum < 0 || sum < t || sum < now ? KtimeSecMaxNs : sum;
         }
 
-        s.Armed = true;
+        if (!s.Armed)
+        {
+            s.Armed = true;
+            _armed++;
+        }
+
+        _earliest = Math.Min(_earliest, s.Expires);
         s.Sequence = ++_sequence;
         s.Pinned = (flags & TimerCpuPin) != 0;
         s.Cpu = env.Cpu;
@@ -331,6 +329,7 @@ public sealed class BpfTimerQueue
         s.Callback = 0;
         bool wasArmed = s.Armed;
         s.Armed = false;
+        _armed -= wasArmed ? 1 : 0;
         return wasArmed ? 1 : 0;
     }
 
@@ -347,20 +346,28 @@ public sealed class BpfTimerQueue
         return i < _used && _slots[i].InUse && _slots[i].Token == token && _slots[i].Address == timer ? i : -1;
     }
 
-    // The armed timer that expires first, by `limit` at the latest.
+    // The armed timer that expires first, by `limit` at the latest; refreshes the lower bound of all expiries.
     private int NextArmed(long limit)
     {
         int best = -1;
+        long earliest = long.MaxValue;
         for (int i = 0; i < _used; i++)
         {
             ref readonly var s = ref _slots[i];
-            if (s.InUse && s.Armed && s.Expires <= limit
+            if (!s.InUse || !s.Armed)
+            {
+                continue;
+            }
+
+            earliest = Math.Min(earliest, s.Expires);
+            if (s.Expires <= limit
                 && (best < 0 || s.Expires < _slots[best].Expires || (s.Expires == _slots[best].Expires && s.Sequence < _slots[best].Sequence)))
             {
                 best = i;
             }
         }
 
+        _earliest = earliest;
         return best;
     }
 
@@ -453,6 +460,7 @@ public sealed class BpfTimerQueue
             return;
         }
 
+        _armed -= s.Armed ? 1 : 0;
         uint generation = s.Generation;
         s = default;
         s.Generation = generation;

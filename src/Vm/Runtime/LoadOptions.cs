@@ -21,6 +21,10 @@ public sealed record LoadOptions
     /// <summary>The helpers programs may call; <see cref="HelperTable.CreateDefault"/> when null.</summary>
     public HelperTable? Helpers { get; init; }
 
+    /// <summary>True to load the XDP programs bound to a device (prog_ifindex with BPF_F_XDP_DEV_BOUND_ONLY), as the XDP
+    /// metadata kfuncs require; Linux refuses to load programs that call them otherwise, and so does the loader.</summary>
+    public bool DeviceBound { get; init; }
+
     /// <summary>Creates the maps; <see cref="MapFactory.Create"/> when null (tests pass their own).</summary>
     public Func<MapSpec, int, BpfMap>? MapFactory { get; init; }
 

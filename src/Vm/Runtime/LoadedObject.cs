@@ -156,7 +156,7 @@ public sealed class LoadedObject : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (!_prepared.TryGetValue(program, out var prepared))
         {
-            prepared = ProgramPreparer.Prepare(program, Maps, Helpers);
+            prepared = ProgramPreparer.Prepare(program, Maps, Helpers, Options.DeviceBound);
             _prepared[program] = prepared;
         }
 

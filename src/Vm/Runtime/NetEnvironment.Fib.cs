@@ -97,9 +97,11 @@ public sealed partial class NetEnvironment
         if (dev is not null)
         {
             NetAddress? first = null;
-            foreach (var a in PrimaryV4(dev))
+            var addresses = dev.Addresses;
+            for (int i = 0; i < addresses.Count; i++)
             {
-                if (AddressScope(a.Address) > scope)
+                var a = addresses[i];
+                if (!IsPrimaryV4(addresses, i) || AddressScope(a.Address) > scope)
                 {
                     continue;
                 }
@@ -120,11 +122,12 @@ public sealed partial class NetEnvironment
 
         foreach (var d in _interfaces)
         {
-            foreach (var a in PrimaryV4(d))
+            var addresses = d.Addresses;
+            for (int i = 0; i < addresses.Count; i++)
             {
-                if (AddressScope(a.Address) <= scope)
+                if (IsPrimaryV4(addresses, i) && AddressScope(addresses[i].Address) <= scope)
                 {
-                    return a.Address;
+                    return addresses[i].Address;
                 }
             }
         }
@@ -132,33 +135,25 @@ public sealed partial class NetEnvironment
         return NetAddress.AnyV4;
     }
 
-    // The IPv4 addresses of a device that are not secondary (an address in the subnet of an earlier one is secondary).
-    private static IEnumerable<NetPrefix> PrimaryV4(NetInterface dev)
+    // An IPv4 address that is not secondary: no earlier address of the device has the same subnet.
+    private static bool IsPrimaryV4(IReadOnlyList<NetPrefix> addresses, int index)
     {
-        var seen = new List<NetPrefix>();
-        foreach (var a in dev.Addresses)
+        var a = addresses[index];
+        if (a.Family != NetFamily.Inet)
         {
-            if (a.Family != NetFamily.Inet)
-            {
-                continue;
-            }
+            return false;
+        }
 
-            bool secondary = false;
-            foreach (var s in seen)
+        for (int i = 0; i < index; i++)
+        {
+            var s = addresses[i];
+            if (s.Family == NetFamily.Inet && s.Length == a.Length && s.Contains(a.Address))
             {
-                if (s.Length == a.Length && s.Contains(a.Address))
-                {
-                    secondary = true;
-                    break;
-                }
-            }
-
-            seen.Add(a);
-            if (!secondary)
-            {
-                yield return a;
+                return false;
             }
         }
+
+        return true;
     }
 
     // ifa_scope: 127/8 is RT_SCOPE_HOST (254), every other address RT_SCOPE_UNIVERSE (0).

@@ -20,6 +20,7 @@ public sealed partial class NetEnvironment
 
     private readonly List<NetSocket> _sockets = [];
     private readonly List<byte[]> _viewChunks = [];
+    private readonly List<MemoryRegion> _viewRegions = [];
 
     /// <summary>The sockets, in the order they were added.</summary>
     public IReadOnlyList<NetSocket> Sockets => _sockets;
@@ -64,7 +65,9 @@ public sealed partial class NetEnvironment
         }
 
         _sockets.Add(socket);
-        WriteView(_sockets.Count - 1);
+        int index = _sockets.Count - 1;
+        _viewRegions.Add(new MemoryRegion(ViewAddress(index), SocketViewSize, RegionKind.MapValue, Writable: false, $"socket {index} ({socket})"));
+        WriteView(index);
         return socket;
     }
 
@@ -73,7 +76,7 @@ public sealed partial class NetEnvironment
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _sockets.Count);
-        return new MemoryRegion(ViewAddress(index), SocketViewSize, RegionKind.MapValue, Writable: false, $"socket {index} ({_sockets[index]})");
+        return _viewRegions[index];
     }
 
     /// <summary>Registers the socket views with <paramref name="regions"/> (the runner does this with the maps' regions,

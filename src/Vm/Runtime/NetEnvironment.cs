@@ -44,6 +44,8 @@ public sealed partial class NetEnvironment : INetDeviceResolver
     private readonly List<NetRoute> _routes = [];
     private readonly List<NetNeighbour> _neighbours = [];
     private int _nextIfindex = LoopbackIfindex + 1;
+    private bool _ipv4Forwarding;
+    private bool _ipv6Forwarding;
 
     /// <summary>Creates the environment of a new network namespace: loopback only, forwarding off.</summary>
     public NetEnvironment()
@@ -66,6 +68,35 @@ public sealed partial class NetEnvironment : INetDeviceResolver
 
     /// <summary>The neighbour entries.</summary>
     public IReadOnlyList<NetNeighbour> Neighbours => _neighbours;
+
+    /// <summary>net.ipv4.conf.all.forwarding: setting it sets every device's, and the default later devices get
+    /// (as the kernel sets devconf_dflt with it). Off.</summary>
+    public bool Ipv4Forwarding
+    {
+        get => _ipv4Forwarding;
+        set
+        {
+            _ipv4Forwarding = value;
+            foreach (var d in _interfaces)
+            {
+                d.Ipv4Forwarding = value;
+            }
+        }
+    }
+
+    /// <summary>net.ipv6.conf.all.forwarding, likewise. Off.</summary>
+    public bool Ipv6Forwarding
+    {
+        get => _ipv6Forwarding;
+        set
+        {
+            _ipv6Forwarding = value;
+            foreach (var d in _interfaces)
+            {
+                d.Ipv6Forwarding = value;
+            }
+        }
+    }
 
     /// <summary>net.ipv4.tcp_syncookies (0 off, 1 when the SYN queue overflows, 2 always). 1.</summary>
     public int TcpSyncookies { get; set; } = 1;
@@ -99,7 +130,7 @@ public sealed partial class NetEnvironment : INetDeviceResolver
             throw new ArgumentException($"ifindex {ifindex} is taken", nameof(ifindex));
         }
 
-        var dev = new NetInterface(ifindex, name, mac, mtu);
+        var dev = new NetInterface(ifindex, name, mac, mtu) { Ipv4Forwarding = _ipv4Forwarding, Ipv6Forwarding = _ipv6Forwarding };
         _interfaces.Add(dev);
         return dev;
     }
@@ -135,16 +166,12 @@ public sealed partial class NetEnvironment : INetDeviceResolver
     /// <inheritdoc/>
     INetDevice? INetDeviceResolver.Find(int ifindex) => FindInterface(ifindex);
 
-    /// <summary>Switches IPv4 and IPv6 forwarding on or off on every device (sysctl net.ipv4.conf.all.forwarding and
-    /// net.ipv6.conf.all.forwarding).</summary>
+    /// <summary>Sets <see cref="Ipv4Forwarding"/> and <see cref="Ipv6Forwarding"/> (sysctl net.ipv4.conf.all.forwarding
+    /// and net.ipv6.conf.all.forwarding): every device's, now and later.</summary>
     public NetEnvironment SetForwarding(bool enabled)
     {
-        foreach (var d in _interfaces)
-        {
-            d.Ipv4Forwarding = enabled;
-            d.Ipv6Forwarding = enabled;
-        }
-
+        Ipv4Forwarding = enabled;
+        Ipv6Forwarding = enabled;
         return this;
     }
 
@@ -217,7 +244,7 @@ public sealed partial class NetEnvironment : INetDeviceResolver
         return this;
     }
 
-    /// <summary>The valid (NUD_VALID) neighbour entry for <paramref name="address"/> on <paramref name="ifindex"/>, or null.</summary>
+    /// <summary>The neighbour entry for <paramref name="address"/> on <paramref name="ifindex"/> (in any state), or null.</summary>
     public NetNeighbour? FindNeighbour(int ifindex, NetAddress address)
     {
         foreach (var n in _neighbours)

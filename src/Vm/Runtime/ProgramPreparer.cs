@@ -14,7 +14,13 @@ public static class ProgramPreparer
     /// <summary>Prepares <paramref name="spec"/> against <paramref name="maps"/> and <paramref name="helpers"/>.</summary>
     /// <exception cref="RuntimeLoadException">An instruction refers to a map, helper or kfunc that does not exist, or to
     /// map memory programs may not address directly; the message names the program and the instruction.</exception>
-    public static ExecutableProgram Prepare(ProgramSpec spec, MapSet maps, HelperTable helpers)
+    public static ExecutableProgram Prepare(ProgramSpec spec, MapSet maps, HelperTable helpers) =>
+        Prepare(spec, maps, helpers, deviceBound: false);
+
+    /// <summary>Prepares <paramref name="spec"/>; <paramref name="deviceBound"/> says whether it is loaded bound to a
+    /// device (prog_ifindex with BPF_F_XDP_DEV_BOUND_ONLY), which the XDP metadata kfuncs need.</summary>
+    /// <exception cref="RuntimeLoadException">As <see cref="Prepare(ProgramSpec, MapSet, HelperTable)"/>.</exception>
+    public static ExecutableProgram Prepare(ProgramSpec spec, MapSet maps, HelperTable helpers, bool deviceBound)
     {
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(maps);
@@ -32,7 +38,7 @@ public static class ProgramPreparer
 
             if (insn.Opcode == Op.Call)
             {
-                CheckCall(spec.Name, pc, insn, helpers);
+                CheckCall(spec.Name, pc, insn, helpers, deviceBound);
             }
         }
 
@@ -49,8 +55,9 @@ public static class ProgramPreparer
         return new ExecutableProgram(program, spec.Name, spec);
     }
 
-    /// <summary>Checks that every call names a helper or kfunc in <paramref name="helpers"/>; throws otherwise.</summary>
-    public static void CheckCall(string program, int pc, Instruction insn, HelperTable helpers)
+    /// <summary>Checks that a call names a helper or kfunc in <paramref name="helpers"/> that the program may call;
+    /// throws otherwise.</summary>
+    public static void CheckCall(string program, int pc, Instruction insn, HelperTable helpers, bool deviceBound = false)
     {
         ArgumentNullException.ThrowIfNull(helpers);
         switch ((CallKind)insn.SrcReg)
@@ -59,12 +66,6 @@ public static class ProgramPreparer
             {
                 int id = insn.Imm;
                 string? name = HelperNames.Name(id);
-                if (ProcessHelpers.MightSleep(id))
-                {
-                    // The verifier's refusal: an XDP program never sleeps.
-                    throw new RuntimeLoadException(program, pc, $"helper call might sleep in a non-sleepable prog ({name}#{id})");
-                }
-
                 if (helpers.Contains(id))
                 {
                     return;
@@ -84,6 +85,12 @@ public static class ProgramPreparer
                 if (!helpers.TryGetKfunc(insn.Imm, out _))
                 {
                     throw new RuntimeLoadException(program, pc, $"kfunc call (id {insn.Imm}) is not supported");
+                }
+
+                // The XDP metadata kfuncs load only into a program bound to a device.
+                if (KfuncHelpers.CheckLoad((KfuncId)insn.Imm, deviceBound) is { } refusal)
+                {
+                    throw new RuntimeLoadException(program, pc, $"{refusal} ({helpers.GetKfuncName(insn.Imm)})");
                 }
 
                 return;

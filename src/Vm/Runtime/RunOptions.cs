@@ -33,4 +33,8 @@ public sealed record RunOptions
 
     /// <summary>CONFIG_HZ for bpf_jiffies64: 250, as on the reference machine.</summary>
     public int JiffiesHz { get; init; } = 250;
+
+    /// <summary>The network the networking helpers see (devices, addresses, routes, neighbours, sockets: fib_lookup,
+    /// check_mtu, the socket lookups) and that devmaps resolve their ifindexes in; null: the loopback device only.</summary>
+    public NetEnvironment? Network { get; init; }
 }

@@ -31,6 +31,7 @@ public sealed class XdpRunner : IDisposable
     private readonly XdpBuffer _buffer = new();
     private readonly EventSink _sink;
     private readonly BpfTimerQueue _timers;
+    private readonly NetRunState _net;
     private int _mapRegions;
     private long _packets;
     private bool _disposed;
@@ -76,6 +77,24 @@ public sealed class XdpRunner : IDisposable
         _vm = new BpfInterpreter(Executable, obj.Helpers, new InterpreterOptions { InstructionBudget = options.InstructionBudget }, env);
         _sink = new EventSink(env.Events);
         _timers = BpfTimerQueue.Of(env);
+        _net = NetRunState.For(env);
+        if (options.Network is { } network)
+        {
+            _net.Environment = network;
+            foreach (var map in obj.Maps)
+            {
+                switch (map)
+                {
+                    case DevMap d:
+                        d.DeviceResolver = network;
+                        break;
+                    case DevMapHash h:
+                        h.DeviceResolver = network;
+                        break;
+                }
+            }
+        }
+
         RegisterMapRegions();
     }
 
@@ -125,6 +144,7 @@ public sealed class XdpRunner : IDisposable
 
         env.ClockNs = now;
 
+        _net.BeginPacket();
         int err = _buffer.Load(frame, Options.Ifindex, Options.RxQueue);
         if (err != 0)
         {
@@ -139,6 +159,12 @@ public sealed class XdpRunner : IDisposable
         catch (ExecutionFaultException e)
         {
             return Failed(index, e.Pc >= 0 ? e.Pc : null, e.Reason);
+        }
+
+        // What the verifier would have refused at load (a socket not released, a spin lock held at exit).
+        if (_net.EndPacket() is { } leak)
+        {
+            return Failed(index, null, leak);
         }
 
         uint retval = (uint)r.R0;

@@ -31,14 +31,6 @@ public class HelperSetTests
     }
 
     [Fact]
-    public void MightSleep_RefusedAtLoad()
-    {
-        Assert.True(VethXdp.Vm.Helpers.ProcessHelpers.MightSleep(148));
-        var e = Assert.Throws<VethXdp.Vm.Runtime.RuntimeLoadException>(() => Runtime.Rt.Load("call 148\nexit"));
-        Assert.Contains("helper call might sleep in a non-sleepable prog", e.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public void CreateDefault_RegistersNothingXdpMayNotCall()
     {
         var table = HelperTable.CreateDefault();

@@ -3,7 +3,7 @@ using VethXdp.Vm.Maps;
 using VethXdp.Vm.Runtime;
 using VethXdp.Vm.Tests.Runtime;
 
-namespace VethXdp.Vm.Tests.ProcessHelpers;
+namespace VethXdp.Vm.Tests.CurrentTask;
 
 /// <summary>BTF printing, per-CPU pointers, branch records, kptrs and user ring buffers: the kernel's argument checks
 /// and its answers where the object is absent (as Linux 6.18 gave them to an XDP program).</summary>

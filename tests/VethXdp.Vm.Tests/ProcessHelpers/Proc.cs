@@ -6,7 +6,7 @@ using VethXdp.Vm.Maps;
 using VethXdp.Vm.Runtime;
 using VethXdp.Vm.Tests.Runtime;
 
-namespace VethXdp.Vm.Tests.ProcessHelpers;
+namespace VethXdp.Vm.Tests.CurrentTask;
 
 /// <summary>Runs programs with the Process, Timer and Other helper groups registered, and local storage maps built.</summary>
 internal static partial class Proc

@@ -1,7 +1,7 @@
 using VethXdp.Vm.Helpers;
 using VethXdp.Vm.Isa;
 
-namespace VethXdp.Vm.Tests.ProcessHelpers;
+namespace VethXdp.Vm.Tests.CurrentTask;
 
 /// <summary>Every helper Linux lets an XDP program call is registered, under the kernel's name.</summary>
 public class RegistrationTests
@@ -37,6 +37,6 @@ public class RegistrationTests
         var table = HelperTable.CreateDefault();
         HelperTable.AddProcessGroups(table);
         Assert.True(table.TryGet(14, out var f));
-        Assert.Equal(typeof(TaskHelpers), f.Method.DeclaringType);
+        Assert.Equal(typeof(VethXdp.Vm.Helpers.ProcessHelpers), f.Method.DeclaringType);
     }
 }

@@ -3,7 +3,7 @@ using VethXdp.Vm.Maps;
 using VethXdp.Vm.Runtime;
 using VethXdp.Vm.Tests.Runtime;
 
-namespace VethXdp.Vm.Tests.ProcessHelpers;
+namespace VethXdp.Vm.Tests.CurrentTask;
 
 /// <summary>Task and cgroup local storage: the sequence Linux 6.18 ran for an XDP program, and map creation checks.</summary>
 public class StorageTests

@@ -4,7 +4,7 @@ using VethXdp.Vm.Maps;
 using VethXdp.Vm.Runtime;
 using VethXdp.Vm.Tests.Runtime;
 
-namespace VethXdp.Vm.Tests.ProcessHelpers;
+namespace VethXdp.Vm.Tests.CurrentTask;
 
 /// <summary>bpf_timer_* over map values and the virtual clock; callbacks fire only through BpfTimerQueue.AdvanceTo.</summary>
 public class TimerTests
