@@ -188,6 +188,8 @@ public static partial class CrossCheck
         private readonly List<PacketDisagreement> _packetDisagreements = [];
         private readonly List<MapDisagreement> _mapDisagreements = [];
         private readonly HashSet<string> _mapSeen = new(StringComparer.Ordinal);
+        private Dictionary<string, Dictionary<string, string>> _kernelBefore = new(StringComparer.Ordinal);
+        private Dictionary<string, Dictionary<string, string>> _oursBefore = new(StringComparer.Ordinal);
         private readonly List<string> _notCompared = [];
         private readonly List<CrossCheckPacket> _packets = [];
         private readonly Dictionary<string, CrossCheckRingBuffer> _rings = new(StringComparer.Ordinal);
@@ -306,6 +308,11 @@ public static partial class CrossCheck
 
                 OpenRings(kernel);
                 _comparable = CrossCheckMaps.Comparable(kernel.Maps, options.Skips, _notCompared);
+                if (options.CompareMapsAfterEachPacket)
+                {
+                    SnapshotMaps(vm!, kernel);
+                }
+
                 int traced = 0;
                 for (int i = 0; i < frames.Count; i++)
                 {
@@ -496,16 +503,74 @@ public static partial class CrossCheck
         {
             var k = CrossCheckMaps.DumpKernel(kernel, _comparable, options.Skips);
             var o = CrossCheckMaps.DumpVm(vm, _comparable, options.Skips);
-            foreach (var d in CrossCheckComparer.CompareMaps(k, o, packet, options.MaxDifferencesPerMap))
+            if (packet is null)
             {
-                // After each packet, a map entry's difference is reported at the first packet that shows it; the
-                // final maps are reported whole.
-                if (packet is null || _mapSeen.Add($"{d.Map}\n{d.Key}"))
+                _mapDisagreements.AddRange(CrossCheckComparer.CompareMaps(k, o, null, options.MaxDifferencesPerMap));
+                return;
+            }
+
+            // After a packet, an entry is reported when this packet made it differ: it was the same on both sides
+            // before, or only one side changed it. (Two counters that both move, having differed before, are the
+            // earlier packet's fault.)
+            var kNow = Values(k);
+            var oNow = Values(o);
+            var perMap = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var d in CrossCheckComparer.CompareMaps(k, o, packet, int.MaxValue))
+            {
+                bool report;
+                if (d.Key is null)
                 {
+                    report = _mapSeen.Add($"{d.Map}\n{d.Description}");
+                }
+                else
+                {
+                    string? kp = Value(_kernelBefore, d.Map, d.Key), op = Value(_oursBefore, d.Map, d.Key);
+                    string? kn = Value(kNow, d.Map, d.Key), on = Value(oNow, d.Map, d.Key);
+                    report = kp == op || (kp != kn) != (op != on);
+                }
+
+                int n = perMap.GetValueOrDefault(d.Map);
+                if (report && n < options.MaxDifferencesPerMap)
+                {
+                    perMap[d.Map] = n + 1;
                     _mapDisagreements.Add(d);
                 }
             }
+
+            _kernelBefore = kNow;
+            _oursBefore = oNow;
         }
+
+        // The maps as they are before the first packet, for the after-each-packet comparison.
+        // What differs already then is reported as packet -1.
+        private void SnapshotMaps(LoadedObject vm, KernelObject kernel)
+        {
+            var k = CrossCheckMaps.DumpKernel(kernel, _comparable, options.Skips);
+            var o = CrossCheckMaps.DumpVm(vm, _comparable, options.Skips);
+            _mapDisagreements.AddRange(CrossCheckComparer.CompareMaps(k, o, -1, options.MaxDifferencesPerMap));
+            _kernelBefore = Values(k);
+            _oursBefore = Values(o);
+        }
+
+        private static Dictionary<string, Dictionary<string, string>> Values(IReadOnlyList<CrossCheckMapDump> dumps)
+        {
+            var all = new Dictionary<string, Dictionary<string, string>>(StringComparer.Ordinal);
+            foreach (var m in dumps)
+            {
+                var entries = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var e in m.Entries)
+                {
+                    entries[e.Key] = e.ValueText;
+                }
+
+                all[m.Name] = entries;
+            }
+
+            return all;
+        }
+
+        private static string? Value(Dictionary<string, Dictionary<string, string>> dumps, string map, string key) =>
+            dumps.TryGetValue(map, out var entries) && entries.TryGetValue(key, out string? v) ? v : null;
 
         private void ListTrace(int traced)
         {

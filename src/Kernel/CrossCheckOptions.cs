@@ -48,8 +48,8 @@ public sealed record CrossCheckOptions
     /// <summary>What cannot be compared, each with its reason (the manifest's <c>kernelSkipFields</c>).</summary>
     public IReadOnlyList<CrossCheckSkip> Skips { get; init; } = [];
 
-    /// <summary>Compare the maps after every packet as well as at the end (slower; says which packet a map
-    /// difference starts at).</summary>
+    /// <summary>Compare the maps after every packet as well as at the end (slower; says which packet made a map
+    /// entry differ: one where it was the same on both sides before, or where only one side changed it).</summary>
     public bool CompareMapsAfterEachPacket { get; init; }
 
     /// <summary>Our run controls beyond ifindex, queue and CPU (clock, seed, instruction budget); null for the

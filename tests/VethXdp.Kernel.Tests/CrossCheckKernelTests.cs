@@ -125,9 +125,68 @@ public class CrossCheckKernelTests
         Assert.Equal(0, first.Packet);
         Assert.Equal(PacketField.Retval, first.Field);
         Assert.Equal("packet 0: retval: kernel 4 (XDP_REDIRECT), ours 2 (XDP_PASS)", first.ToString());
-        Assert.Equal(0, report.MapDisagreements[0].Packet);
-        Assert.Equal("egress_slot", report.MapDisagreements[0].Map);
+        Assert.Equal("before the first packet: map \"egress_slot\" key 00000000: kernel 00000000, ours 05000000 (first difference at value byte 0)", report.MapDisagreements[0].ToString());
+        Assert.DoesNotContain(report.MapDisagreements, m => m.Packet >= 0);   // no packet changed it
         Assert.Contains(report.MapDisagreements, m => m.Packet is null && m.Map == "egress_slot");
+    }
+
+    // A frame starting with 0xaa stores bpf_get_prandom_u32 (the kernel's generator is not ours) in an array.
+    private const string RandomOnMark = """
+        r2 = *(u32 *)(r1 +0)
+        r3 = *(u32 *)(r1 +4)
+        r4 = r2
+        r4 += 1
+        if r4 > r3 goto out
+        r4 = *(u8 *)(r2 +0)
+        if r4 != 0xaa goto out
+        call bpf_get_prandom_u32
+        *(u32 *)(r10 -8) = r0
+        r1 = 0
+        *(u32 *)(r10 -4) = r1
+        r1 = map[idx:0]
+        r2 = r10
+        r2 += -4
+        r3 = r10
+        r3 += -8
+        r4 = 0
+        call bpf_map_update_elem
+        out:
+        r0 = 2
+        exit
+        """;
+
+    [SkippableFact]
+    public void Run_CompareAfterEachPacket_BlamesThePacketThatMadeAnEntryDiffer()
+    {
+        KernelSkip.IfNotPermitted();
+        var last = new MapSpec { Name = "last", Type = MapType.Array, KeySize = 4, ValueSize = 4, MaxEntries = 1 };
+        byte[] marked = new byte[60];
+        marked[0] = 0xaa;
+        ReadOnlyMemory<byte>[] frames = [new byte[60], new byte[60], marked, new byte[60]];
+
+        var report = CrossCheck.Run([last], [KernelObjectTests.Xdp("random_on_mark", RandomOnMark)], null, frames,
+            new CrossCheckOptions { CompareMapsAfterEachPacket = true });
+
+        Assert.Empty(report.PacketDisagreements);
+        Assert.Equal([2, null], report.MapDisagreements.Select(d => d.Packet));
+        Assert.All(report.MapDisagreements, d => Assert.Equal("00000000", d.Key));
+    }
+
+    [SkippableFact]
+    public void Run_DifferenceBeforeTheFirstPacket_IsNotBlamedOnAPacket()
+    {
+        KernelSkip.IfNotPermitted();
+        var options = new CrossCheckOptions
+        {
+            InitialMapsJson = CounterMaps,
+            CompareMapsAfterEachPacket = true,
+            InitializeMaps = (vm, kernel) => Assert.Equal(0, vm.Maps["tx_port"].UserUpdate(U32(6), U32(1), 0)),
+        };
+
+        var report = CrossCheck.Run(Counter(), BasicMixed(), options);
+
+        Assert.Equal([-1, null], report.MapDisagreements.Select(d => d.Packet));
+        Assert.StartsWith("before the first packet: map \"tx_port\" key 06000000", report.MapDisagreements[0].ToString(), StringComparison.Ordinal);
     }
 
     [SkippableFact]

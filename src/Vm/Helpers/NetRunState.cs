@@ -19,8 +19,9 @@ public sealed unsafe class NetRunState
     private static readonly ConditionalWeakTable<RuntimeEnv, NetRunState> s_states = [];
 
     private NetEnvironment? _environment;
-    private int[] _references = new int[8];
+    private (int Socket, int Id)[] _references = new (int, int)[8];
     private int _referenceCount;
+    private int _nextReferenceId;
     private ulong _heldLock;
 
     /// <summary>The state of <paramref name="env"/> (created on first use).</summary>
@@ -53,6 +54,7 @@ public sealed unsafe class NetRunState
     public void BeginPacket()
     {
         _referenceCount = 0;
+        _nextReferenceId = 0;
         ReleaseHeldLock();
     }
 
@@ -69,7 +71,8 @@ public sealed unsafe class NetRunState
         else if (_referenceCount > 0)
         {
             // kernel: check_reference_leak()
-            message = $"Unreleased reference id={_references[0] + 1} alloc_insn=-1 (a socket from bpf_sk_lookup / bpf_skc_lookup was not released)";
+            // The id counts the packet's socket references from 1; the kernel numbers all its ids and names the insn.
+            message = $"Unreleased reference id={_references[0].Id} alloc_insn=-1 (a socket from bpf_sk_lookup / bpf_skc_lookup was not released)";
         }
 
         BeginPacket();
@@ -94,7 +97,7 @@ public sealed unsafe class NetRunState
             Array.Resize(ref _references, _references.Length * 2);
         }
 
-        _references[_referenceCount++] = index;
+        _references[_referenceCount++] = (index, ++_nextReferenceId);
     }
 
     // bpf_sk_release: drops one reference to socket `index`; false when the program holds none.
@@ -102,9 +105,9 @@ public sealed unsafe class NetRunState
     {
         for (int i = _referenceCount - 1; i >= 0; i--)
         {
-            if (_references[i] == index)
+            if (_references[i].Socket == index)
             {
-                _references[i] = _references[_referenceCount - 1];
+                Array.Copy(_references, i + 1, _references, i, _referenceCount - i - 1);
                 _referenceCount--;
                 return true;
             }

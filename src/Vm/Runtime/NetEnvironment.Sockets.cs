@@ -26,7 +26,9 @@ public sealed partial class NetEnvironment
     public IReadOnlyList<NetSocket> Sockets => _sockets;
 
     /// <summary>Adds a socket for the lookup helpers to find (a listener, an established or time-wait connection, a
-    /// request socket, a UDP socket).</summary>
+    /// request socket, a UDP socket) and returns it as stored: an IPv6 socket whose addresses were left at their IPv4
+    /// defaults is stored as a copy with :: instead, so use the returned socket (as a request socket's
+    /// <see cref="NetSocket.Listener"/>, or to read its syncookie state).</summary>
     public NetSocket AddSocket(NetSocket socket)
     {
         ArgumentNullException.ThrowIfNull(socket);

@@ -184,7 +184,8 @@ public sealed partial class NetEnvironment : INetDeviceResolver
     }
 
     /// <summary>Adds a route: <c>ip route add DESTINATION [via GATEWAY] dev DEVICE [metric M] [table T]</c>.
-    /// DESTINATION is a prefix or "default" (IPv6 when the gateway is).</summary>
+    /// DESTINATION is a prefix, or "default" (IPv6 when the gateway is; "::/0" is the IPv6 default without one). The
+    /// metric defaults to 0 for IPv4 and 1024 for IPv6, as <c>ip</c> gives them.</summary>
     /// <exception cref="ArgumentException">No such device.</exception>
     public NetEnvironment AddRoute(string destination, string device, string? via = null, uint? metric = null, uint table = MainTable)
     {

@@ -81,6 +81,7 @@ public sealed class XdpRunner : IDisposable
         if (options.Network is { } network)
         {
             _net.Environment = network;
+            network.SyncookieSeed = options.Seed;
             foreach (var map in obj.Maps)
             {
                 switch (map)
@@ -196,6 +197,10 @@ public sealed class XdpRunner : IDisposable
         var regions = _vm.Env.Regions;
         regions.Clear();
         Object.Maps.RegisterRegions(regions);
+
+        // The sockets the environment holds stay registered too, so a socket pointer looked up in a subprogram is
+        // still valid in its caller (the kernel's socket outlives the call).
+        _net.Environment.RegisterRegions(regions);
         _mapRegions = Object.Maps.RegionCount;
     }
 
