@@ -23,6 +23,7 @@ public static class Program
         root.Subcommands.Add(ProgsCommand.Create());
         root.Subcommands.Add(MapsCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(DiffCommand.Create());
 
         var parse = root.Parse(PluginCommand.NormalizeArguments(args));
         if (parse.Errors.Count > 0)

@@ -68,7 +68,49 @@ public sealed partial class NetEnvironment
             }
         }
 
+        if (merged && !v4 && bestRank < (128 << 1) && SubnetRouterAnycast(destination) is { } anycast)
+        {
+            return anycast;
+        }
+
         return best;
+    }
+
+    // kernel: addrconf_join_anycast(): with forwarding on, every IPv6 prefix shorter than /127 on a device gets its
+    // subnet-router anycast address (the prefix with a zero interface id) as an RTN_ANYCAST route in the local table;
+    // bpf_ipv6_fib_lookup() answers BPF_FIB_LKUP_RET_NOT_FWDED for it, as for every route that is not unicast.
+    // Computed at lookup time, since forwarding may be switched on after the addresses are added.
+    private NetRoute? SubnetRouterAnycast(NetAddress destination)
+    {
+        if (destination.Value == UInt128.Zero)
+        {
+            return null;
+        }
+
+        foreach (var dev in _interfaces)
+        {
+            if (!dev.Ipv6Forwarding || dev.Ifindex == LoopbackIfindex)
+            {
+                continue;
+            }
+
+            foreach (var a in dev.Addresses)
+            {
+                if (a.Family == NetFamily.Inet6 && a.Length < 127 && a.Network.Address == destination)
+                {
+                    return new NetRoute
+                    {
+                        Destination = new NetPrefix(destination, 128),
+                        Type = RouteType.Anycast,
+                        Ifindex = dev.Ifindex,
+                        Table = LocalTable,
+                        IsKernelRoute = true,
+                    };
+                }
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The source address the kernel picks for a route's flow: the route's preferred source, else for IPv4

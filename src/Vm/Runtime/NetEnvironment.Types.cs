@@ -23,6 +23,8 @@ public enum RouteType : byte
     Local = 2,
     /// <summary>RTN_BROADCAST: a subnet's broadcast address.</summary>
     Broadcast = 3,
+    /// <summary>RTN_ANYCAST: an IPv6 subnet-router anycast address (the subnet's network address, on a forwarding device).</summary>
+    Anycast = 4,
     /// <summary>RTN_BLACKHOLE: silently discard.</summary>
     Blackhole = 6,
     /// <summary>RTN_UNREACHABLE: destination unreachable.</summary>
