@@ -281,7 +281,14 @@ public sealed unsafe partial class BpfInterpreter
                 case Op.LdxH: regs[dst] = Read<ushort>(regions, pc, regs[src] + off, contextRegion); break;
                 case Op.LdxB: regs[dst] = Read<byte>(regions, pc, regs[src] + off, contextRegion); break;
                 case Op.LdxDw: regs[dst] = Read<ulong>(regions, pc, regs[src] + off, contextRegion); break;
-                case Op.LdxSW: regs[dst] = (ulong)(long)Read<int>(regions, pc, regs[src] + off, contextRegion); break;
+                case Op.LdxSW:
+                {
+                    ulong a = regs[src] + off;
+                    int region = CheckAccess(regions, pc, a, 4, write: false);
+                    regs[dst] = region != contextRegion ? (ulong)(long)Unsafe.ReadUnaligned<int>((void*)a) : LoadContextSigned(pc, a);
+                    break;
+                }
+
                 case Op.LdxSH: regs[dst] = (ulong)(long)Read<short>(regions, pc, regs[src] + off, contextRegion); break;
                 case Op.LdxSB: regs[dst] = (ulong)(long)Read<sbyte>(regions, pc, regs[src] + off, contextRegion); break;
 

@@ -20,6 +20,13 @@ public sealed partial class BpfInterpreter
             $"invalid bpf_context access off={offset} size={size} (xdp_md allows aligned 4-byte loads only)");
 
     [DoesNotReturn, StackTraceHidden]
+    private static void ThrowContextSignExtend(int pc, long offset) =>
+        throw new ExecutionFaultException(
+            pc,
+            FaultKind.InvalidContextAccess,
+            $"invalid bpf_context access off={offset} size=4 (data, data_end and data_meta cannot be loaded sign-extended)");
+
+    [DoesNotReturn, StackTraceHidden]
     private static void ThrowBudgetExceeded(int pc, long budget) =>
         throw new ExecutionFaultException(pc, FaultKind.BudgetExceeded, $"instruction budget of {budget} exceeded");
 

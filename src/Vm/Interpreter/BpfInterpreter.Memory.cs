@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using VethXdp.Vm.Helpers;
 using VethXdp.Vm.Isa;
 using VethXdp.Vm.Memory;
+using VethXdp.Vm.Xdp;
 
 namespace VethXdp.Vm.Interpreter;
 
@@ -55,6 +56,21 @@ public sealed unsafe partial class BpfInterpreter
         }
 
         return value;
+    }
+
+    // A sign-extending 4-byte load from the context (cpu v4 ldsx): the kernel loads the field as for a plain load,
+    // then sign-extends it (a movsx appended by convert_ctx_accesses). It refuses one of data, data_end or data_meta
+    // (xdp_is_valid_access: a pointer cannot be sign-extended).
+    // kernel: xdp_is_valid_access(), convert_ctx_accesses()
+    private ulong LoadContextSigned(int pc, ulong address)
+    {
+        long offset = (long)(address - _ctx.Address);
+        if (offset is XdpMd.Data or XdpMd.DataEnd or XdpMd.DataMeta)
+        {
+            ThrowContextSignExtend(pc, offset);
+        }
+
+        return (ulong)(long)(int)LoadContext(pc, address, 4);
     }
 
     // LD_ABS / LD_IND: r0 = the big-endian value at packet[offset]; false when it is out of bounds.
