@@ -835,6 +835,70 @@ def global_data():
     ]
 
 
+CONTROL = 9000
+
+
+@pcap
+def strings():
+    """"key=value" text to UDP port 9000 (xdp_strings): numbers in every base bpf_strtol/bpf_strtoul take, signs,
+    white space, overflow at the edges of long and unsigned long, no digits, no '=', values longer than the copy."""
+    def c(text):
+        return udp4(5000, CONTROL, text)
+    return [
+        c(b"ttl=64"),
+        c(b"ttl=0x1f"),
+        c(b"ttl=017"),
+        c(b"ttl=-42"),
+        c(b"ttl=  \t9 "),                                       # leading white space is consumed
+        c(b"ttl=+7"),                                           # '+' is not a sign to the kernel
+        c(b"ttl=abc"),
+        c(b"ttl=18446744073709551616"),                         # 2**64: -ERANGE for both
+        c(b"ttl=9223372036854775808"),                          # 2**63: -ERANGE for strtol only
+        c(b"ttl=-9223372036854775808"),                         # LONG_MIN
+        c(b"ttl=0x"),                                           # "0x" without a hex digit: octal 0
+        c(b"ttl=1"),
+        c(b"ttl="),                                             # nothing after '='
+        c(b"hello"),                                            # no '='
+        c(b"ttl=08"),                                           # octal stops at '8'
+        udp4(5000, 53, b"ttl=1"),                               # another port
+        c(b"ttl=ffff"),
+        c(b"ttl=-"),
+        c(b"ttl=12345678901234567890123"),                      # cut to 20 value bytes
+        tcp4(5000, CONTROL, ACK | PSH, payload=b"ttl=1"),       # TCP, not UDP
+        cut(c(b"ttl=5"), 40),                                   # UDP header cut short
+    ]
+
+
+SESSIONS = 7000
+
+
+@pcap
+def timers():
+    """UDP session control words to port 7000 (xdp_timers): open, data, stop, close and probe, for sessions that
+    exist and that do not; a payload shorter than a control word; another port."""
+    def c(sport, word):
+        return udp4(sport, SESSIONS, word)
+    return [
+        c(5000, b"open"),
+        c(5000, b"data"),
+        c(5000, b"open"),                                       # the session's timer exists: -EBUSY
+        c(5000, b"stop"),                                       # armed: cancel gives 1
+        c(5000, b"stop"),                                       # not armed: 0
+        c(5001, b"data"),                                       # no such session
+        c(5001, b"open"),
+        c(5001, b"data"),
+        c(5000, b"probe"),
+        c(5001, b"probe"),
+        c(5000, b"close"),
+        c(5000, b"data"),                                       # closed
+        c(5001, b"close"),                                      # closed with its timer armed
+        c(5002, b"open"),                                       # still armed when the run ends
+        c(5002, b"zzzz"),                                       # not a control word
+        c(5002, b"op"),                                         # shorter than a control word
+        udp4(5000, 53, b"open"),                                # another port
+    ]
+
+
 def main():
     import os
     here = os.path.dirname(os.path.abspath(__file__))

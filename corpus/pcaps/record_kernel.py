@@ -405,6 +405,56 @@ SPECS = [
                   "reason": "BPF_PROG_TEST_RUN returns -EINVAL for a device-bound program "
                             "(bpf_prog_test_run_xdp: bpf_prog_is_dev_bound), so the kernel gives no verdicts; "
                             "the devices work runs it bound to a veth, where the kfuncs return -ENODATA"}),
+
+    # --- helpers about the task, the clock, strings and counters (issue 3 item 3: every helper exercised)
+    dict(name="xdp_strings", shows="Numbers out of key=value text with bpf_strtol/bpf_strtoul (bases 0, 8, 10, "
+                                   "16; signs, white space, overflow); a local dynptr over a map value "
+                                   "(bpf_dynptr_from_mem, write, read, data).",
+         covers=["strtol", "strtoul", "dynptr:mem", "map:array", "global:.bss"],
+         runs=[dict(pcap="strings")]),
+    dict(name="xdp_timers", shows="Idle timeouts per UDP session with BPF timers in HASH values: init, "
+                                  "set_callback, start (relative, BPF_F_TIMER_ABS, BPF_F_TIMER_CPU_PIN), cancel, "
+                                  "delete; every error path on ARRAY slots.",
+         covers=["timers", "map:hash", "map:array", "callbacks", "global:.bss"],
+         runs=[dict(pcap="timers")],
+         skip=[dict(field="map", map="sessions", valueBytes=[0, 8],
+                    reason="the struct bpf_timer: the kernel zeroes a special field in values bpf() copies to user "
+                           "space, the VM keeps its timer token there (docs/differences.md, bpf_timer_*)"),
+               dict(field="map", map="probes", valueBytes=[0, 8],
+                    reason="the struct bpf_timer: the kernel zeroes a special field in values bpf() copies to user "
+                           "space, the VM keeps its timer token there (docs/differences.md, bpf_timer_*)")]),
+    dict(name="xdp_task_info", shows="The current-task helpers (pid/tgid, uid/gid, comm, task and task_btf, "
+                                     "pt_regs, pid namespace, cgroup ids, classid, task stack, find_vma, signals "
+                                     "0 and 65, probe_read_user, snprintf_btf and branch snapshot errors), checked "
+                                     "against each other and the task_struct.",
+         covers=["current-task", "co-re", "pid-namespace", "cgroup-ids", "task-stack", "pt_regs", "find_vma",
+                 "callbacks", "signals", "probe_read_user", "snprintf_btf", "branch-snapshot",
+                 "map:array", "map:percpu_array"],
+         runs=[dict(pcap="basic_mixed")],
+         skip=[dict(field="map", map="facts", valueBytes=[176, 248],
+                    reason="who the task is: pid/tgid, uid/gid, cgroup id and level, classid, comm, the pid "
+                           "namespace and find_vma results and the stack depths are the calling process's "
+                           "(the test's thread in the kernel, ProcessContext in the VM); the relations between "
+                           "them, compared above, hold for both")]),
+    dict(name="xdp_perf_read", shows="bpf_perf_event_read and bpf_perf_event_read_value on a PERF_EVENT_ARRAY: "
+                                     "the current CPU's and explicit slots, -E2BIG, -EINVAL, -ENOENT, zeroed "
+                                     "output.",
+         covers=["perf_event_read", "map:perf_event_array", "map:array"],
+         runs=[dict(pcap="basic_mixed", note="no perf event is opened in the array: every read fails")],
+         skip=[dict(field="map", map="last_reads", valueBytes=[40, 64],
+                    reason="the current CPU's slot and slot 0 hold what user space opened there: nothing under "
+                           "BPF_PROG_TEST_RUN (-ENOENT), a BPF output event per possible CPU in the VM, as "
+                           "libbpf's perf_buffer opens them (counter 0)")]),
+    dict(name="xdp_socket_casts", shows="The bpf_skc_to_* casts (tcp, tcp6, tcp_timewait, tcp_request, udp6, "
+                                        "unix, mptcp) on sockets found by skc_lookup_tcp and sk_lookup_udp in the "
+                                        "lab namespace.",
+         covers=["socket-casts", "socket-lookup", "map:array", "global:.bss"],
+         runs=[dict(pcap="sockets", environment="lab", sockets=[
+             {"proto": "tcp", "listen": "10.0.0.254:80"},
+             {"proto": "tcp", "listen": "[fd00::fe]:80"},
+             {"proto": "udp", "bind": "10.0.0.254:53"},
+             {"proto": "udp", "bind": "[fd00::fe]:53"},
+             {"proto": "tcp", "connect": "10.0.0.254:40001->10.0.0.254:80"}])]),
 ]
 
 FIXTURES = [

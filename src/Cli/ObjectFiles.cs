@@ -51,12 +51,17 @@ internal static class ObjectFiles
     }
 
     /// <summary>The runner for --prog (or the only program), refusing as Linux would refuse to load it.</summary>
-    public static XdpRunner Runner(LoadedObject loaded, string? prog, RunOptions options)
+    public static XdpRunner Runner(LoadedObject loaded, string? prog, RunOptions options) => Runner(loaded, prog, options, Engines.Interpreter);
+
+    /// <summary>The runner for --prog (or the only program) on <paramref name="engine"/>, refusing as Linux would
+    /// refuse to load it.</summary>
+    public static XdpRunner Runner(LoadedObject loaded, string? prog, RunOptions options, string engine)
     {
         string name = ProgramName(loaded, prog);
+        var factory = Engines.Factory(engine, name);
         try
         {
-            return new XdpRunner(loaded, name, options);
+            return new XdpRunner(loaded, name, options, factory);
         }
         catch (RuntimeLoadException ex)
         {

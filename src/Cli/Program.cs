@@ -24,6 +24,8 @@ public static class Program
         root.Subcommands.Add(MapsCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(DiffCommand.Create());
+        root.Subcommands.Add(TraceCommand.Create());
+        root.Subcommands.Add(CfgCommand.Create());
 
         var parse = root.Parse(PluginCommand.NormalizeArguments(args));
         if (parse.Errors.Count > 0)

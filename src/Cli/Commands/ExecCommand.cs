@@ -1,4 +1,5 @@
 using System.CommandLine;
+using VethXdp.Jit;
 using VethXdp.Vm.Helpers;
 using VethXdp.Vm.Interpreter;
 using VethXdp.Vm.Isa;
@@ -6,7 +7,7 @@ using VethXdp.Vm.Text;
 
 namespace VethXdp.Cli.Commands;
 
-/// <summary><c>vethxdp exec FILE [--mem HEX] [--engine interp] [--json]</c>: run a program once and print r0.</summary>
+/// <summary><c>vethxdp exec FILE [--mem HEX] [--engine interp|jit-checked|jit] [--dump-il] [--json]</c>: run a program once and print r0.</summary>
 internal static class ExecCommand
 {
     public static Command Create()
@@ -17,14 +18,20 @@ internal static class ExecCommand
         var xdp = new Option<bool>("--xdp") { Description = "r1 = an XDP context (xdp_md) over the memory instead of r1 = memory, r2 = length." };
         var budget = new Option<long>("--budget") { Description = "Instruction budget.", DefaultValueFactory = _ => InterpreterOptions.DefaultInstructionBudget };
         var json = new Option<bool>("--json") { Description = "Print {\"r0\": \"0x...\"} as JSON." };
-        var cmd = new Command("exec", "Run a program once over some memory and print r0.") { file, mem, engine, xdp, budget, json };
-        cmd.SetAction(p => Run(p.GetValue(file)!, p.GetValue(mem), p.GetValue(engine)!, p.GetValue(xdp), p.GetValue(budget), p.GetValue(json)));
+        var dumpIl = new Option<bool>("--dump-il") { Description = "With a JIT engine: write the IL listing, eBPF instructions interleaved, to standard error." };
+        var cmd = new Command("exec", "Run a program once over some memory and print r0.") { file, mem, engine, xdp, budget, json, dumpIl };
+        cmd.SetAction(p => Run(p.GetValue(file)!, p.GetValue(mem), p.GetValue(engine)!, p.GetValue(xdp), p.GetValue(budget), p.GetValue(json), p.GetValue(dumpIl)));
         return cmd;
     }
 
-    private static int Run(string path, string? memHex, string engine, bool xdp, long budget, bool json)
+    private static int Run(string path, string? memHex, string engine, bool xdp, long budget, bool json, bool dumpIl)
     {
         Engines.Check(engine);
+        if (dumpIl && engine == Engines.Interpreter)
+        {
+            throw new CliError($"--dump-il needs a JIT engine (--engine {Engines.JitChecked})");
+        }
+
         if (budget <= 0)
         {
             throw new CliError($"--budget must be positive, not {budget}");
@@ -60,11 +67,12 @@ internal static class ExecCommand
         }
 
         RunResult result;
-        using (var vm = new BpfInterpreter(program, HelperTable.CreateDefault(), new InterpreterOptions { InstructionBudget = budget }))
+        var factory = Engines.Factory(engine, program.Name, dumpIl ? new JitOptions { DumpIl = Console.Error } : null);
+        using (var vm = factory.Create(new ExecutableProgram(program), HelperTable.CreateDefault(), new InterpreterOptions { InstructionBudget = budget }, null))
         {
             try
             {
-                result = xdp ? vm.RunXdp(memory) : vm.RunWithMemory(memory);
+                result = xdp ? vm.RunXdp(memory, 1, 0) : vm.RunWithMemory(memory);
             }
             catch (ExecutionFaultException ex)
             {

@@ -78,7 +78,7 @@ internal static class PluginCommand
             Console.Error.WriteLine($"plugin: {request.Kind}, {request.Program.Length} slots, {memory.Length} bytes of memory");
         }
 
-        ulong r0 = request.Run(memory);
+        ulong r0 = request.Run(memory, null, Engines.Factory(engine, request.Program.Name));
         Console.Out.WriteLine($"0x{r0:x}");
         return ExitCode.Ok;
     }

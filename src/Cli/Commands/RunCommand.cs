@@ -18,18 +18,21 @@ internal static class RunCommand
         var packet = new Option<string[]>("--packet") { Description = "One packet as hex (repeatable)." };
         var output = new Option<string?>("--out") { Description = "Write every frame that leaves (TX, PASS, REDIRECT) to this pcapng, its verdict in a comment." };
         var json = new Option<bool>("--json") { Description = "One JSON object per packet and a last line with the maps." };
+        var engine = Engines.Option();
         var cmd = new Command("run", "Run an XDP program over packets, as BPF_PROG_TEST_RUN does, and show verdicts, bytes and maps.");
         common.AddTo(cmd);
         cmd.Options.Add(pcap);
         cmd.Options.Add(packet);
         cmd.Options.Add(output);
         cmd.Options.Add(json);
-        cmd.SetAction(p => Run(p, common, p.GetValue(pcap), p.GetValue(packet) ?? [], p.GetValue(output), p.GetValue(json)));
+        cmd.Options.Add(engine);
+        cmd.SetAction(p => Run(p, common, p.GetValue(pcap), p.GetValue(packet) ?? [], p.GetValue(output), p.GetValue(json), p.GetValue(engine)!));
         return cmd;
     }
 
-    private static int Run(ParseResult p, ObjectOptions common, string? pcapPath, string[] packets, string? outPath, bool json)
+    private static int Run(ParseResult p, ObjectOptions common, string? pcapPath, string[] packets, string? outPath, bool json, string engine)
     {
+        Engines.Check(engine);
         if ((pcapPath is null) == (packets.Length == 0))
         {
             throw new CliError("run needs exactly one packet source: --pcap IN or --packet HEX");
@@ -38,7 +41,7 @@ internal static class RunCommand
         string objPath = p.GetValue(common.Object)!;
         using var loaded = ObjectFiles.Open(objPath, common.LoadOptions(p), p.GetValue(common.MapsIn));
         var runOptions = common.RunOptions(p, loaded.PossibleCpus);
-        using var runner = ObjectFiles.Runner(loaded, p.GetValue(common.Prog), runOptions);
+        using var runner = ObjectFiles.Runner(loaded, p.GetValue(common.Prog), runOptions, engine);
         var names = ObjectFiles.Names(loaded);
 
         using var writer = outPath is null ? null : PcapNgWriter.Create(outPath);

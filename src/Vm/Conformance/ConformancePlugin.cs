@@ -2,6 +2,7 @@ using VethXdp.Vm.Elf;
 using VethXdp.Vm.Helpers;
 using VethXdp.Vm.Interpreter;
 using VethXdp.Vm.Isa;
+using VethXdp.Vm.Runtime;
 
 namespace VethXdp.Vm.Conformance;
 
@@ -58,10 +59,15 @@ public sealed record PluginRequest(BpfProgram Program, PluginProgramKind Kind)
 
     /// <summary>Runs the request over <paramref name="memory"/> and returns r0.</summary>
     /// <exception cref="ExecutionFaultException">The run faulted.</exception>
-    public ulong Run(byte[] memory, InterpreterOptions? options = null)
+    public ulong Run(byte[] memory, InterpreterOptions? options = null) => Run(memory, options, null);
+
+    /// <summary>Runs the request over <paramref name="memory"/> on the engine <paramref name="engine"/> makes (the
+    /// interpreter when null) and returns r0.</summary>
+    /// <exception cref="ExecutionFaultException">The run faulted.</exception>
+    public ulong Run(byte[] memory, InterpreterOptions? options, IBpfEngineFactory? engine)
     {
         ArgumentNullException.ThrowIfNull(memory);
-        using var vm = new BpfInterpreter(Program, HelperTable.CreateDefault(), options);
-        return Kind == PluginProgramKind.ElfXdp ? vm.RunXdp(memory).R0 : vm.RunWithMemory(memory).R0;
+        using var vm = (engine ?? InterpreterEngineFactory.Instance).Create(new ExecutableProgram(Program), HelperTable.CreateDefault(), options, null);
+        return Kind == PluginProgramKind.ElfXdp ? vm.RunXdp(memory, 1, 0).R0 : vm.RunWithMemory(memory).R0;
     }
 }

@@ -1,6 +1,7 @@
 using VethXdp.Vm.Helpers;
 using VethXdp.Vm.Interpreter;
 using VethXdp.Vm.Isa;
+using VethXdp.Vm.Runtime;
 
 namespace VethXdp.Vm.Conformance;
 
@@ -14,7 +15,13 @@ public static class ConformanceRunner
 
     /// <summary>Runs <paramref name="file"/> in <paramref name="mode"/>; returns the final r0.</summary>
     /// <remarks>The file's memory is copied first, so a run that stores into it leaves <paramref name="file"/> unchanged.</remarks>
-    public static ulong Run(ConformanceFile file, ConformanceMode mode, HelperTable? helpers, InterpreterOptions? options)
+    public static ulong Run(ConformanceFile file, ConformanceMode mode, HelperTable? helpers, InterpreterOptions? options) =>
+        Run(file, mode, helpers, options, null);
+
+    /// <summary>Runs <paramref name="file"/> in <paramref name="mode"/> on the engine <paramref name="engine"/> makes (the
+    /// interpreter when null); returns the final r0.</summary>
+    /// <remarks>The file's memory is copied first, so a run that stores into it leaves <paramref name="file"/> unchanged.</remarks>
+    public static ulong Run(ConformanceFile file, ConformanceMode mode, HelperTable? helpers, InterpreterOptions? options, IBpfEngineFactory? engine)
     {
         ArgumentNullException.ThrowIfNull(file);
         var memory = (byte[])file.Memory.Clone();
@@ -29,7 +36,7 @@ public static class ConformanceRunner
             case ConformanceMode.Raw:
             case ConformanceMode.Elf:
             {
-                using var vm = new BpfInterpreter(BpfProgram.Create(slots, file.Name), helpers, options);
+                using var vm = Engine(engine, BpfProgram.Create(slots, file.Name), helpers, options);
                 return vm.RunWithMemory(memory).R0;
             }
 
@@ -37,14 +44,17 @@ public static class ConformanceRunner
             {
                 // Without memory the program runs unchanged, with r1 = a context over an empty packet.
                 var program = file.HasMemory ? [.. XdpProlog(memory.Length), .. slots] : slots;
-                using var vm = new BpfInterpreter(BpfProgram.Create(program, file.Name), helpers, options);
-                return vm.RunXdp(memory).R0;
+                using var vm = Engine(engine, BpfProgram.Create(program, file.Name), helpers, options);
+                return vm.RunXdp(memory, 1, 0).R0;
             }
 
             default:
                 throw new ArgumentOutOfRangeException(nameof(mode), mode, "unknown conformance mode");
         }
     }
+
+    private static IBpfEngine Engine(IBpfEngineFactory? engine, BpfProgram program, HelperTable? helpers, InterpreterOptions? options) =>
+        (engine ?? InterpreterEngineFactory.Instance).Create(new ExecutableProgram(program), helpers, options, null);
 
     /// <summary>
     /// The prolog bpf_conformance prepends for Linux (<c>--xdp_prolog true</c>): it turns the XDP context in r1 into

@@ -12,8 +12,10 @@ public sealed unsafe partial class BpfInterpreter
     // division and modulo never trap (BpfMath). pc is a slot index; a 64-bit immediate load takes two.
     // Runs `prog` from `pc` in frame `baseDepth` (already registered, R10 set) until that frame exits; BPF-to-BPF
     // calls go deeper and return here, tail calls replace the program of the current frame, and callbacks that
-    // helpers make re-enter this method one frame up.
-    private ulong Execute(ExecutableProgram prog, int pc, in RegisterFile initial, int baseDepth)
+    // helpers make re-enter this method one frame up. TMode is TraceOff (no tracing code is compiled in) or TraceOn
+    // (every instruction is reported to the tracer: begun at the top of its iteration, ended at the top of the next).
+    private ulong Execute<TMode>(ExecutableProgram prog, int pc, in RegisterFile initial, int baseDepth)
+        where TMode : struct, ITraceMode
     {
         // A local copy: the JIT keeps it in the frame, without an indirection per register access.
         RegisterFile regs = initial;
@@ -27,6 +29,11 @@ public sealed unsafe partial class BpfInterpreter
 
         while (true)
         {
+            if (TMode.Enabled)
+            {
+                TraceEnd(baseDepth, in regs, pc, prog, depth);
+            }
+
             if ((uint)pc >= (uint)slots.Length)
             {
                 ThrowFellOffEnd(slots);
@@ -38,6 +45,11 @@ public sealed unsafe partial class BpfInterpreter
             }
 
             Instruction insn = slots[pc];
+            if (TMode.Enabled)
+            {
+                TraceBegin(baseDepth, prog, pc, insn, depth, executed, in regs);
+            }
+
             int dst = insn.DstReg;
             int src = insn.SrcReg;
             ulong imm = (ulong)(long)insn.Imm;   // ALU64 and JMP sign-extend imm to 64 bits
@@ -192,6 +204,11 @@ public sealed unsafe partial class BpfInterpreter
                     {
                         // bpf_tail_call succeeded: continue at the target's first slot in this frame, with r1 (the
                         // context) as it was; the stack frame stays. kernel: ___bpf_prog_run() JMP_TAIL_CALL.
+                        if (TMode.Enabled)
+                        {
+                            TraceTailCall(baseDepth);
+                        }
+
                         prog = TakeTailCall(Env, pc);
                         slots = prog.Slots;
                         pc = 0;
@@ -208,6 +225,11 @@ public sealed unsafe partial class BpfInterpreter
                     executed = _executed;
                     if (Env.PendingTailCall is not null)
                     {
+                        if (TMode.Enabled)
+                        {
+                            TraceTailCall(baseDepth);
+                        }
+
                         prog = TakeTailCall(Env, pc);
                         slots = prog.Slots;
                         pc = 0;
@@ -219,6 +241,11 @@ public sealed unsafe partial class BpfInterpreter
                     if (depth == baseDepth)
                     {
                         _executed = executed;
+                        if (TMode.Enabled)
+                        {
+                            TraceEnd(baseDepth, in regs, -1, prog, depth);
+                        }
+
                         return regs[0];
                     }
 
@@ -264,6 +291,11 @@ public sealed unsafe partial class BpfInterpreter
                     {
                         // Out of bounds: the kernel ends the program (all its frames) with r0 = 0.
                         _executed = executed;
+                        if (TMode.Enabled)
+                        {
+                            TraceEnd(baseDepth, in regs, -1, prog, depth);
+                        }
+
                         return 0;
                     }
 

@@ -232,7 +232,7 @@ public sealed unsafe partial class BpfInterpreter : IDisposable, IBpfCallbackInv
         regs[1] = r1;
         regs[2] = r2;
         regs[10] = EnterFrame(Env.Regions, 0);
-        ulong r0 = Execute(_main, 0, in regs, 0);
+        ulong r0 = ExecuteEntry(_main, 0, in regs, 0);
         return new RunResult(r0, _executed);
     }
 
@@ -287,7 +287,7 @@ public sealed unsafe partial class BpfInterpreter : IDisposable, IBpfCallbackInv
             regs[4] = r4;
             regs[5] = r5;
             regs[10] = EnterFrame(regions, depth + 1);
-            return Execute(program, pc, in regs, depth + 1);
+            return ExecuteEntry(program, pc, in regs, depth + 1);
         }
         finally
         {

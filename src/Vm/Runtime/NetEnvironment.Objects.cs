@@ -28,6 +28,10 @@ public sealed class NetInterface : INetDevice
     /// <summary>dev-&gt;mtu (65536 for loopback, 1500 by default).</summary>
     public uint Mtu { get; set; }
 
+    /// <summary>dev-&gt;real_num_rx_queues: 1, as loopback and a veth made without numrxqueues have. BPF_PROG_TEST_RUN
+    /// refuses an rx_queue_index that is not below it (-EINVAL).</summary>
+    public int RxQueues { get; set; } = 1;
+
     /// <summary>dev-&gt;hard_header_len: 14 (ETH_HLEN) for Ethernet devices and for loopback.</summary>
     public ushort HardHeaderLength { get; set; } = 14;
 

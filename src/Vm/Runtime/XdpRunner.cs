@@ -14,7 +14,7 @@ namespace VethXdp.Vm.Runtime;
 /// not move while the program runs; BPF timers that expire by then fire before the frame runs (a fault in one is that
 /// frame's error); trace messages and ring buffer / perf records are collected (the runner consumes
 /// the rings as they are written, as a reader polling them would). A frame shorter than 14 bytes or longer than 73152
-/// is refused, and a program that faults (an access outside the memory the run owns, the instruction budget) stops
+/// is refused, as is every frame when the ingress device is not in the network or has no such receive queue, and a program that faults (an access outside the memory the run owns, the instruction budget) stops
 /// with an error: either way the result carries the error and the next frame runs normally.</para>
 /// <para>The per-frame path allocates nothing, except the strings of trace messages the program prints (pooled by
 /// content) and an error's description. One runner runs on one thread at a time.</para>
@@ -27,7 +27,7 @@ public sealed class XdpRunner : IDisposable
     /// <summary>BPF_XDP_CPUMAP (enum bpf_attach_type).</summary>
     public const uint AttachXdpCpumap = 35;
 
-    private readonly BpfInterpreter _vm;
+    private readonly IBpfEngine _vm;
     private readonly XdpBuffer _buffer = new();
     private readonly EventSink _sink;
     private readonly BpfTimerQueue _timers;
@@ -41,6 +41,16 @@ public sealed class XdpRunner : IDisposable
     /// cpumap program (BPF_PROG_TEST_RUN refuses those), or the program does not load.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The CPU is not one of the object's possible CPUs.</exception>
     public XdpRunner(LoadedObject obj, string? programName = null, RunOptions? options = null)
+        : this(obj, programName, options, null)
+    {
+    }
+
+    /// <summary>Prepares <paramref name="programName"/> (the object's only program when null) of <paramref name="obj"/>
+    /// to run on the engine <paramref name="engine"/> makes (the checked interpreter when null).</summary>
+    /// <exception cref="RuntimeLoadException">As <see cref="XdpRunner(LoadedObject, string?, RunOptions?)"/>.</exception>
+    /// <exception cref="UnverifiedProgramException">The engine runs only verified programs and this one was not.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The CPU is not one of the object's possible CPUs.</exception>
+    public XdpRunner(LoadedObject obj, string? programName, RunOptions? options, IBpfEngineFactory? engine)
     {
         ArgumentNullException.ThrowIfNull(obj);
         options ??= RunOptions.Default;
@@ -74,7 +84,7 @@ public sealed class XdpRunner : IDisposable
             Maps = obj.Maps,
             Random = Prandom.FromSeed(options.Seed),
         };
-        _vm = new BpfInterpreter(Executable, obj.Helpers, new InterpreterOptions { InstructionBudget = options.InstructionBudget }, env);
+        _vm = (engine ?? InterpreterEngineFactory.Instance).Create(Executable, obj.Helpers, new InterpreterOptions { InstructionBudget = options.InstructionBudget }, env);
         _sink = new EventSink(env.Events);
         _timers = BpfTimerQueue.Of(env);
         _net = NetRunState.For(env);
@@ -111,6 +121,9 @@ public sealed class XdpRunner : IDisposable
     /// <summary>The run controls.</summary>
     public RunOptions Options { get; }
 
+    /// <summary>The engine that runs the program (<c>interp</c>, <c>jit-checked</c> or <c>jit</c>).</summary>
+    public IBpfEngine Engine => _vm;
+
     /// <summary>The run state helpers see (clock, CPU, generator, output), for tools that need more than results.</summary>
     public RuntimeEnv Env => _vm.Env;
 
@@ -146,7 +159,20 @@ public sealed class XdpRunner : IDisposable
         env.ClockNs = now;
 
         _net.BeginPacket();
-        int err = _buffer.Load(frame, Options.Ifindex, Options.RxQueue);
+
+        // kernel: bpf_prog_test_run_xdp(): the ETH_HLEN check, then the ingress device and queue
+        // (xdp_convert_md_to_buff), then the fragments.
+        if (frame.Length < XdpBuffer.EthHeaderLength)
+        {
+            return Failed(index, null, Refusal(frame.Length, -Errno.EINVAL));
+        }
+
+        if (ResolveIngress(out uint ingress) is { } refused)
+        {
+            return Failed(index, null, refused);
+        }
+
+        int err = _buffer.Load(frame, ingress, Options.RxQueue);
         if (err != 0)
         {
             return Failed(index, null, Refusal(frame.Length, err));
@@ -186,6 +212,33 @@ public sealed class XdpRunner : IDisposable
 
     private XdpResult Failed(long index, int? insn, string message) =>
         new(index, 0, null, default, default, _vm.Env.Trace, _vm.Env.Events, new XdpError(insn, message), 0);
+
+    // The device and queue the frame arrives on, as BPF_PROG_TEST_RUN takes them from xdp_md: ingress_ifindex 0 keeps
+    // the loopback device's queue 0 (the program reads the loopback's ifindex), and then rx_queue_index must be 0;
+    // otherwise the device must exist in the network (-ENODEV) and have that queue (-EINVAL). Null when it does.
+    // kernel: xdp_convert_md_to_buff()
+    private string? ResolveIngress(out uint ingress)
+    {
+        ingress = Options.Ifindex;
+        uint queue = Options.RxQueue;
+        var network = _net.Environment;
+        if (ingress == 0)
+        {
+            ingress = (uint)network.Loopback.Ifindex;
+            return queue == 0
+                ? null
+                : $"rx_queue_index {queue} without an ingress_ifindex: BPF_PROG_TEST_RUN refuses it (-EINVAL)";
+        }
+
+        if (ingress > int.MaxValue || network.FindInterface((int)ingress) is not { } device)
+        {
+            return $"ingress_ifindex {ingress}: no such device in the network: BPF_PROG_TEST_RUN refuses it (-ENODEV)";
+        }
+
+        return queue < (uint)device.RxQueues
+            ? null
+            : $"rx_queue_index {queue}: {device.Name} has {device.RxQueues} receive queue(s): BPF_PROG_TEST_RUN refuses it (-EINVAL)";
+    }
 
     private static string Refusal(int length, int errno) => errno == -Errno.EINVAL
         ? $"frame of {length} bytes is shorter than ETH_HLEN ({XdpBuffer.EthHeaderLength}): BPF_PROG_TEST_RUN refuses it (-EINVAL)"

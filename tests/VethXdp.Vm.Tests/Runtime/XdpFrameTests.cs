@@ -92,7 +92,10 @@ public class XdpFrameTests
     {
         var defaults = Rt.RunOnce("r0 = *(u32 *)(r1 +12)\nr2 = *(u32 *)(r1 +16)\nr2 *= 100\nr0 += r2\nexit");
         Assert.Equal(1u, defaults.Retval);   // loopback, queue 0
-        var set = Rt.RunOnce("r0 = *(u32 *)(r1 +12)\nr2 = *(u32 *)(r1 +16)\nr2 *= 100\nr0 += r2\nexit", options: new RunOptions { Ifindex = 7, RxQueue = 3 });
+        // BPF_PROG_TEST_RUN needs the device and the queue to exist (see RealWorld/IngressDeviceTests).
+        var network = new NetEnvironment();
+        network.AddInterface("eth7", ifindex: 7).RxQueues = 4;
+        var set = Rt.RunOnce("r0 = *(u32 *)(r1 +12)\nr2 = *(u32 *)(r1 +16)\nr2 *= 100\nr0 += r2\nexit", options: new RunOptions { Ifindex = 7, RxQueue = 3, Network = network });
         Assert.Equal(307u, set.Retval);
     }
 

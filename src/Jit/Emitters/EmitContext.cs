@@ -1,0 +1,200 @@
+using System.Reflection;
+using System.Reflection.Emit;
+using VethXdp.Vm.Helpers;
+using VethXdp.Vm.Interpreter;
+using VethXdp.Vm.Isa;
+
+namespace VethXdp.Jit.Emitters;
+
+/// <summary>Everything the emitters share while one program is compiled: the IL writer, the registers as IL locals,
+/// a label per target slot, the handlers every method has, and the cold stubs emitted after the code.</summary>
+/// <remarks>
+/// The method's arguments: 0 = the <see cref="JitProgram"/> (constants: helper delegates, slots), 1 = the
+/// <see cref="JitState"/>, 2 = the entry index, 3 = the depth of the activation's first frame. The evaluation stack is
+/// empty between eBPF instructions, so any slot can be a branch target.
+/// </remarks>
+internal sealed class EmitContext
+{
+    private readonly List<(Label Label, Action Emit)> _cold = [];
+    private readonly Dictionary<HelperFunc, int> _delegateIndex = [];
+
+    public EmitContext(IlWriter il, Instruction[] slots, ExecutableProgram program, HelperTable helpers, bool checkedMode, FlowInfo flow)
+    {
+        Il = il;
+        Slots = slots;
+        Program = program;
+        Helpers = helpers;
+        Checked = checkedMode;
+        Flow = flow;
+        Regs = new LocalBuilder[11];
+        for (int r = 0; r < Regs.Length; r++)
+        {
+            Regs[r] = il.DeclareLocal(typeof(ulong), "r" + r);
+        }
+
+        Executed = il.DeclareLocal(typeof(long), "executed");
+        Budget = il.DeclareLocal(typeof(long), "budget");
+        Depth = il.DeclareLocal(typeof(int), "depth");
+        Env = il.DeclareLocal(typeof(RuntimeEnv), "env");
+        TailPc = il.DeclareLocal(typeof(int), "tail_pc");
+        Tmp = il.DeclareLocal(typeof(ulong), "tmp");
+        Labels = new Label[slots.Length + 1];
+        for (int pc = 0; pc <= slots.Length; pc++)
+        {
+            if (flow.IsLabel[pc])
+            {
+                Labels[pc] = il.DefineLabel(pc == slots.Length ? "END" : "PC_" + pc);
+            }
+        }
+
+        PopHandler = il.DefineLabel("POP_FRAME");
+        TailHandler = il.DefineLabel("TAIL_CALL");
+        LdAbsFail = il.DefineLabel("LD_ABS_FAIL");
+    }
+
+    public IlWriter Il { get; }
+
+    public Instruction[] Slots { get; }
+
+    public ExecutableProgram Program { get; }
+
+    public HelperTable Helpers { get; }
+
+    /// <summary>Checked mode: every access outside the current stack frame goes through a region check.</summary>
+    public bool Checked { get; }
+
+    public FlowInfo Flow { get; }
+
+    /// <summary>r0-r10 as IL locals.</summary>
+    public LocalBuilder[] Regs { get; }
+
+    public LocalBuilder Executed { get; }
+
+    public LocalBuilder Budget { get; }
+
+    public LocalBuilder Depth { get; }
+
+    public LocalBuilder Env { get; }
+
+    public LocalBuilder TailPc { get; }
+
+    public LocalBuilder Tmp { get; }
+
+    /// <summary>The label of every slot <see cref="FlowInfo.IsLabel"/> marks.</summary>
+    public Label[] Labels { get; }
+
+    /// <summary>The return sites of BPF-to-BPF calls, by site index (what a frame's ReturnSite selects).</summary>
+    public List<Label> ReturnSites { get; } = [];
+
+    /// <summary>Pops a frame and returns to its call site.</summary>
+    public Label PopHandler { get; }
+
+    /// <summary>Runs the pending tail call (tail_pc = the call instruction).</summary>
+    public Label TailHandler { get; }
+
+    /// <summary>Ends the activation with r0 = 0 (an out-of-bounds LD_ABS/LD_IND).</summary>
+    public Label LdAbsFail { get; }
+
+    /// <summary>The helpers that are not static methods, called through their delegates.</summary>
+    public List<HelperFunc> Delegates { get; } = [];
+
+    public void LdReg(int r) => Il.Emit(OpCodes.Ldloc, Regs[r]);
+
+    public void StReg(int r) => Il.Emit(OpCodes.Stloc, Regs[r]);
+
+    public void LdCode() => Il.Emit(OpCodes.Ldarg_0);
+
+    public void LdState() => Il.Emit(OpCodes.Ldarg_1);
+
+    public void LdI4(int value)
+    {
+        if (value is >= -128 and <= 127)
+        {
+            Il.Emit(OpCodes.Ldc_I4_S, (byte)(sbyte)value);
+        }
+        else
+        {
+            Il.Emit(OpCodes.Ldc_I4, value);
+        }
+    }
+
+    public void LdI8(long value) => Il.Emit(OpCodes.Ldc_I8, value);
+
+    public void Call(MethodInfo method) => Il.Emit(OpCodes.Call, method);
+
+    /// <summary>Pushes <c>reg + offset</c> (an address).</summary>
+    public void LdAddress(int reg, short offset)
+    {
+        LdReg(reg);
+        if (offset != 0)
+        {
+            LdI8(offset);
+            Il.Emit(OpCodes.Add);
+        }
+    }
+
+    /// <summary>A stub emitted after the method's code (cold: faults, rare paths); returns its label.</summary>
+    public Label Cold(string name, Action emit)
+    {
+        var label = Il.DefineLabel(name);
+        _cold.Add((label, emit));
+        return label;
+    }
+
+    /// <summary>Emits every stub registered with <see cref="Cold"/> (stubs may register more).</summary>
+    public void EmitColdStubs()
+    {
+        for (int i = 0; i < _cold.Count; i++)
+        {
+            Il.MarkLabel(_cold[i].Label);
+            _cold[i].Emit();
+        }
+    }
+
+    /// <summary>Stores the local instruction count into the state (before a call that may run callbacks, before a return).</summary>
+    public void SyncExecuted()
+    {
+        LdState();
+        Il.Emit(OpCodes.Ldloc, Executed);
+        Il.Emit(OpCodes.Stfld, JitMethods.Executed);
+    }
+
+    /// <summary>Reloads the instruction count after a call (callbacks counted theirs in the state).</summary>
+    public void ReloadExecuted()
+    {
+        LdState();
+        Il.Emit(OpCodes.Ldfld, JitMethods.Executed);
+        Il.Emit(OpCodes.Stloc, Executed);
+    }
+
+    /// <summary>The index of a helper delegate in <see cref="JitProgram.HelperDelegates"/>.</summary>
+    public int DelegateIndex(HelperFunc f)
+    {
+        if (!_delegateIndex.TryGetValue(f, out int i))
+        {
+            i = Delegates.Count;
+            Delegates.Add(f);
+            _delegateIndex[f] = i;
+        }
+
+        return i;
+    }
+
+    /// <summary>Emits a fault raised by a factory already called with its arguments on the stack: <c>throw</c>.</summary>
+    public void Throw(MethodInfo factory)
+    {
+        Call(factory);
+        Il.Emit(OpCodes.Throw);
+    }
+
+    /// <summary>Returns from the activation when the current frame is its first: r0; else pops a frame.</summary>
+    public void EmitExit()
+    {
+        Il.Emit(OpCodes.Ldloc, Depth);
+        Il.Emit(OpCodes.Ldarg_3);
+        Il.Emit(OpCodes.Bne_Un, PopHandler);
+        SyncExecuted();
+        LdReg(0);
+        Il.Emit(OpCodes.Ret);
+    }
+}

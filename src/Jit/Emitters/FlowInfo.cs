@@ -1,0 +1,153 @@
+using VethXdp.Vm.Isa;
+
+namespace VethXdp.Jit.Emitters;
+
+/// <summary>The pre-pass (ubpf's pc_locs, the kernel JIT's addrs[]): which slots need a label, where execution can
+/// enter the method, and how the instructions group into budget segments.</summary>
+/// <remarks>
+/// <para>Labels: jump targets, BPF-to-BPF call targets and their return sites, BPF_PSEUDO_FUNC targets, and the
+/// entries. Slot <c>Length</c> has a label too: falling (or returning) past the last slot faults there.</para>
+/// <para>Entries: slot 0 and every function start a call or a function address names (where callbacks enter), plus
+/// any extra slot a callback asked for (a variant compiled on demand, see <see cref="JitProgram"/>).</para>
+/// <para>Budget segments: the instruction budget is counted once per segment, at its start, for all its
+/// instructions. A segment is a straight run of instructions in which only the last may have an observable effect
+/// or fault (a checked load or store outside the current stack frame, a store in unchecked mode, a call, an exit, a
+/// jump, a legacy packet load, an unsupported 64-bit load); it ends there or before a label. When the budget runs out
+/// inside a segment, none of its instructions before the one over the budget could fault or be observed after the
+/// fault, so stopping at the segment start with the exact instruction index is the interpreter's behaviour.</para>
+/// </remarks>
+internal sealed class FlowInfo
+{
+    private FlowInfo(int length)
+    {
+        IsLabel = new bool[length + 1];
+        SegmentCount = new int[length];
+        IsSecondSlot = new bool[length];
+    }
+
+    /// <summary>Slots (and slot <c>Length</c>) that need a label.</summary>
+    public bool[] IsLabel { get; }
+
+    /// <summary>At a segment's first slot, the number of instructions in the segment (an lddw counts once); 0 elsewhere.</summary>
+    public int[] SegmentCount { get; }
+
+    /// <summary>The second slots of 64-bit loads (never executed as instructions, except when a callback enters there).</summary>
+    public bool[] IsSecondSlot { get; }
+
+    /// <summary>The entry slots; entry <c>i</c> of the compiled method starts at <c>Entries[i]</c>; slot 0 is entry 0.</summary>
+    public List<int> Entries { get; } = [0];
+
+    /// <summary>Computes the flow of <paramref name="slots"/> (a validated program).</summary>
+    /// <param name="slots">The program.</param>
+    /// <param name="checkedMode">Whether loads can fault (checked mode) and so end segments.</param>
+    /// <param name="extraEntry">A further entry slot, or -1.</param>
+    public static FlowInfo Analyze(ReadOnlySpan<Instruction> slots, bool checkedMode, int extraEntry)
+    {
+        var f = new FlowInfo(slots.Length);
+        f.IsLabel[0] = true;
+        f.IsLabel[slots.Length] = true;
+        for (int pc = 0; pc < slots.Length; pc++)
+        {
+            var insn = slots[pc];
+            switch (insn.Class)
+            {
+                case OpClass.Jmp:
+                case OpClass.Jmp32:
+                    if (insn.Opcode == Op.Call && insn.SrcReg == (int)CallKind.Local)
+                    {
+                        f.AddEntry(pc + 1 + insn.Imm);
+                        f.IsLabel[pc + 1] = true;   // the return site
+                    }
+                    else if (insn.Opcode == Op.Ja32)
+                    {
+                        f.IsLabel[pc + 1 + insn.Imm] = true;
+                    }
+                    else if (insn.JmpOp is not (JmpOp.Call or JmpOp.Exit))
+                    {
+                        f.IsLabel[pc + 1 + insn.Offset] = true;
+                    }
+
+                    break;
+                case OpClass.Ld when insn.Opcode == Op.LdDw:
+                    if (insn.SrcReg == (int)PseudoSrc.Func)
+                    {
+                        f.AddEntry(pc + 1 + insn.Imm);
+                    }
+
+                    f.IsSecondSlot[pc + 1] = true;
+                    pc++;
+                    break;
+            }
+        }
+
+        if (extraEntry >= 0)
+        {
+            f.AddEntry(extraEntry);
+        }
+
+        // Segments, in slot order.
+        int start = -1;
+        for (int pc = 0; pc < slots.Length; pc++)
+        {
+            if (f.IsSecondSlot[pc])
+            {
+                continue;
+            }
+
+            if (start < 0 || f.IsLabel[pc])
+            {
+                start = pc;
+            }
+
+            f.SegmentCount[start]++;
+            if (EndsSegment(slots, pc, checkedMode))
+            {
+                start = -1;
+            }
+
+            if (slots[pc].IsLdImm64)
+            {
+                pc++;
+            }
+        }
+
+        return f;
+    }
+
+    /// <summary>True when a load or store at <paramref name="offset"/> from r10 of <paramref name="size"/> bytes lies
+    /// inside the current stack frame, which is always registered and writable: it cannot fault.</summary>
+    public static bool InCurrentFrame(int baseReg, short offset, int size) =>
+        baseReg == 10 && offset >= -Vm.Interpreter.BpfInterpreter.StackSize && offset + size <= 0;
+
+    private static bool EndsSegment(ReadOnlySpan<Instruction> slots, int pc, bool checkedMode)
+    {
+        var insn = slots[pc];
+        switch (insn.Class)
+        {
+            case OpClass.Alu:
+            case OpClass.Alu64:
+                return false;
+            case OpClass.Ld:
+                // A 64-bit constant or function address is pure; a map or kernel-variable load faults; LD_ABS/LD_IND
+                // may end the program.
+                return !(insn.Opcode == Op.LdDw && insn.SrcReg is (int)PseudoSrc.Imm64 or (int)PseudoSrc.Func);
+            case OpClass.Ldx:
+                return checkedMode && !InCurrentFrame(insn.SrcReg, insn.Offset, insn.AccessBytes);
+            case OpClass.St:
+            case OpClass.Stx:
+                // Atomics always end one (an atomic fetch into r10 faults even on the stack).
+                return insn.Mode == MemMode.Atomic || !InCurrentFrame(insn.DstReg, insn.Offset, insn.AccessBytes);
+            default:
+                return true;
+        }
+    }
+
+    private void AddEntry(int pc)
+    {
+        IsLabel[pc] = true;
+        if (!Entries.Contains(pc))
+        {
+            Entries.Add(pc);
+        }
+    }
+}

@@ -1,0 +1,235 @@
+using System.Reflection;
+using System.Reflection.Emit;
+using VethXdp.Vm.Isa;
+
+namespace VethXdp.Jit.Emitters;
+
+/// <summary>BPF_LDX, BPF_ST, BPF_STX (atomics included) and the legacy packet loads LD_ABS / LD_IND.</summary>
+/// <remarks>
+/// <para>Checked mode calls a <see cref="JitRuntime"/> load or store that the .NET JIT inlines: the interpreter's
+/// region check (RegionTable.Find with its last-hit cache), the context rules, and the access itself. One kind of
+/// access needs no check in any mode: r10 with a constant offset inside [-512, 0) is the current stack frame, which is
+/// always registered and writable (r10 is read only, and a call gives the callee a registered frame), so it is a plain
+/// <c>ldind</c>/<c>stind</c>.</para>
+/// <para>Unchecked mode (verified programs) loads and stores directly, with the <c>unaligned.</c> prefix unless the
+/// alignment is proven (r10 is 64-byte aligned). Its 4-byte loads still recognise the context by address.</para>
+/// </remarks>
+internal static class LoadStoreEmitter
+{
+    public static void Emit(EmitContext cx, in Instruction insn, int pc)
+    {
+        switch (insn.Class)
+        {
+            case OpClass.Ldx:
+                EmitLoad(cx, insn, pc);
+                break;
+            case OpClass.St:
+            case OpClass.Stx:
+                if (insn.Mode == MemMode.Atomic)
+                {
+                    EmitAtomic(cx, insn, pc);
+                }
+                else
+                {
+                    EmitStore(cx, insn, pc);
+                }
+
+                break;
+            default:
+                EmitLegacyPacketLoad(cx, insn);
+                break;
+        }
+    }
+
+    private static void EmitLoad(EmitContext cx, Instruction insn, int pc)
+    {
+        var il = cx.Il;
+        int size = insn.AccessBytes;
+        bool signed = insn.Mode == MemMode.MemSx;
+        bool inFrame = FlowInfo.InCurrentFrame(insn.SrcReg, insn.Offset, size);
+        MethodInfo? call = null;
+        if (!inFrame && cx.Checked)
+        {
+            call = (size, signed) switch
+            {
+                (1, false) => JitMethods.LdxB,
+                (2, false) => JitMethods.LdxH,
+                (4, false) => JitMethods.LdxW,
+                (8, _) => JitMethods.LdxDW,
+                (1, true) => JitMethods.LdxSB,
+                (2, true) => JitMethods.LdxSH,
+                _ => JitMethods.LdxSW,
+            };
+        }
+        else if (!inFrame && size == 4)
+        {
+            call = signed ? JitMethods.LdxSWUnchecked : JitMethods.LdxWUnchecked;
+        }
+
+        if (call is not null)
+        {
+            cx.LdState();
+            cx.LdAddress(insn.SrcReg, insn.Offset);
+            cx.LdI4(pc);
+            cx.Call(call);
+            cx.StReg(insn.DstReg);
+            return;
+        }
+
+        cx.LdAddress(insn.SrcReg, insn.Offset);
+        il.Emit(OpCodes.Conv_U);
+        Unaligned(cx, size, inFrame && insn.Offset % size == 0);
+        switch (size, signed)
+        {
+            case (1, false): il.Emit(OpCodes.Ldind_U1); il.Emit(OpCodes.Conv_U8); break;
+            case (2, false): il.Emit(OpCodes.Ldind_U2); il.Emit(OpCodes.Conv_U8); break;
+            case (4, false): il.Emit(OpCodes.Ldind_U4); il.Emit(OpCodes.Conv_U8); break;
+            case (8, _): il.Emit(OpCodes.Ldind_I8); break;
+            case (1, true): il.Emit(OpCodes.Ldind_I1); il.Emit(OpCodes.Conv_I8); break;
+            case (2, true): il.Emit(OpCodes.Ldind_I2); il.Emit(OpCodes.Conv_I8); break;
+            default: il.Emit(OpCodes.Ldind_I4); il.Emit(OpCodes.Conv_I8); break;
+        }
+
+        cx.StReg(insn.DstReg);
+    }
+
+    private static void EmitStore(EmitContext cx, Instruction insn, int pc)
+    {
+        var il = cx.Il;
+        int size = insn.AccessBytes;
+        bool imm = insn.Class == OpClass.St;
+        bool inFrame = FlowInfo.InCurrentFrame(insn.DstReg, insn.Offset, size);
+        if (cx.Checked && !inFrame)
+        {
+            // The value as int64 (imm sign-extended, as the interpreter stores it); the store truncates.
+            cx.LdState();
+            cx.LdAddress(insn.DstReg, insn.Offset);
+            if (imm)
+            {
+                cx.LdI8(insn.Imm);
+            }
+            else
+            {
+                cx.LdReg(insn.SrcReg);
+            }
+
+            cx.LdI4(pc);
+            cx.Call(size switch
+            {
+                1 => JitMethods.StB,
+                2 => JitMethods.StH,
+                4 => JitMethods.StW,
+                _ => JitMethods.StDW,
+            });
+            return;
+        }
+
+        cx.LdAddress(insn.DstReg, insn.Offset);
+        il.Emit(OpCodes.Conv_U);
+        if (size == 8)
+        {
+            if (imm)
+            {
+                cx.LdI8(insn.Imm);
+            }
+            else
+            {
+                cx.LdReg(insn.SrcReg);
+            }
+        }
+        else if (imm)
+        {
+            cx.LdI4(insn.Imm);
+        }
+        else
+        {
+            cx.LdReg(insn.SrcReg);
+            il.Emit(OpCodes.Conv_U4);
+        }
+
+        Unaligned(cx, size, inFrame && insn.Offset % size == 0);
+        il.Emit(size switch
+        {
+            1 => OpCodes.Stind_I1,
+            2 => OpCodes.Stind_I2,
+            4 => OpCodes.Stind_I4,
+            _ => OpCodes.Stind_I8,
+        });
+    }
+
+    // BPF_ATOMIC: add/or/and/xor (optionally with BPF_FETCH: the old value to src), xchg, cmpxchg (old value to r0).
+    private static void EmitAtomic(EmitContext cx, Instruction insn, int pc)
+    {
+        var il = cx.Il;
+        int op = insn.Imm;
+        int src = insn.SrcReg;
+        bool fetch = (op & (int)AtomicOp.Fetch) != 0 && op != (int)AtomicOp.CmpXchg;
+        if (fetch && src == 10)
+        {
+            // The interpreter refuses it when it runs, before the access.
+            cx.LdI4(pc);
+            cx.Throw(JitMethods.FaultFramePointerWrite);
+            return;
+        }
+
+        int size = insn.AccessBytes;
+        bool check = cx.Checked && !FlowInfo.InCurrentFrame(insn.DstReg, insn.Offset, size);
+        cx.LdState();
+        cx.LdAddress(insn.DstReg, insn.Offset);
+        cx.LdReg(src);
+        cx.LdReg(0);
+        cx.LdI4(op);
+        cx.LdI4(pc);
+        cx.LdI4(check ? 1 : 0);
+        cx.Call(size == 8 ? JitMethods.Atomic64 : JitMethods.Atomic32);
+        if (op == (int)AtomicOp.CmpXchg)
+        {
+            cx.StReg(0);
+        }
+        else if (fetch)
+        {
+            cx.StReg(src);
+        }
+        else
+        {
+            il.Emit(OpCodes.Pop);
+        }
+    }
+
+    // LD_ABS / LD_IND: r0 = the big-endian value at packet[offset]; out of bounds ends the program with r0 = 0.
+    // The offset is the s32 imm (plus src for IND, truncated to s32) as the kernel's bpf_skb_load_helper takes it.
+    private static void EmitLegacyPacketLoad(EmitContext cx, Instruction insn)
+    {
+        var il = cx.Il;
+        cx.LdState();
+        if (insn.Mode == MemMode.Ind)
+        {
+            cx.LdReg(insn.SrcReg);
+            cx.LdI8(insn.Imm);
+            il.Emit(OpCodes.Add);
+            il.Emit(OpCodes.Conv_I4);
+            il.Emit(OpCodes.Conv_I8);
+        }
+        else
+        {
+            cx.LdI8(insn.Imm);
+        }
+
+        cx.LdI4(insn.AccessBytes);
+        cx.Call(JitMethods.LdAbs);
+        il.Emit(OpCodes.Stloc, cx.Tmp);
+        il.Emit(OpCodes.Ldloc, cx.Tmp);
+        cx.LdI8(-1);
+        il.Emit(OpCodes.Beq, cx.LdAbsFail);
+        il.Emit(OpCodes.Ldloc, cx.Tmp);
+        cx.StReg(0);
+    }
+
+    private static void Unaligned(EmitContext cx, int size, bool aligned)
+    {
+        if (size > 1 && !aligned)
+        {
+            cx.Il.Emit(OpCodes.Unaligned, (byte)1);
+        }
+    }
+}

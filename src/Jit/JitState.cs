@@ -1,0 +1,121 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using VethXdp.Vm.Helpers;
+using VethXdp.Vm.Interpreter;
+using VethXdp.Vm.Memory;
+using VethXdp.Vm.Xdp;
+
+namespace VethXdp.Jit;
+
+/// <summary>The state compiled code reads and writes through its <c>state</c> argument: one per engine, reused across
+/// runs. Fields, not properties, so that IL reaches them with one <c>ldfld</c>.</summary>
+/// <remarks>
+/// <para>The stack block is laid out as the interpreter lays out its own, so faults name the same regions:
+/// <c>[guard][frame 0][guard][frame 1]...[frame 7][guard]</c>, pinned, frames 512 bytes each with 64 unregistered
+/// bytes between them, so a frame overflow lands in no region instead of the neighbouring frame.</para>
+/// <para>Registers enter an activation through <see cref="Args"/> (11 slots, r0-r10): the caller fills them, the
+/// method's prologue copies them into its IL locals at once, so one buffer serves every nested activation.</para>
+/// </remarks>
+internal sealed unsafe class JitState
+{
+    /// <summary>A context region index that never matches: a run without a context.</summary>
+    public const int NoContext = -2;
+
+    /// <summary>A context address no access reaches (the unchecked code compares <c>address - CtxAddress &lt; 24</c>).</summary>
+    public const ulong NoContextAddress = ulong.MaxValue - XdpMd.Size + 1;
+
+    // Unregistered bytes below and above every frame.
+    private const int StackGuard = 64;
+    private const int FrameStride = BpfInterpreter.StackSize + StackGuard;
+
+    private static readonly string[] s_frameNames =
+    [
+        "stack frame 0", "stack frame 1", "stack frame 2", "stack frame 3",
+        "stack frame 4", "stack frame 5", "stack frame 6", "stack frame 7",
+    ];
+
+    // Pinned on the POH: the addresses below stay valid for the state's life.
+    private readonly byte[] _stackBlock;
+    private readonly ulong[] _args;
+
+    public JitState(RuntimeEnv env, long budget)
+    {
+        Env = env;
+        Regions = env.Regions;
+        Budget = budget;
+        _stackBlock = GC.AllocateArray<byte>(64 + StackGuard + (BpfInterpreter.MaxCallFrames * FrameStride), pinned: true);
+        ulong blockStart = (ulong)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_stackBlock));
+        StackBase = ((blockStart + 63) & ~63UL) + StackGuard;
+        _args = GC.AllocateArray<ulong>(11, pinned: true);
+        Args = (ulong*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_args));
+    }
+
+    /// <summary>The run's regions (the environment's table).</summary>
+    public readonly RegionTable Regions;
+
+    /// <summary>The environment helpers get.</summary>
+    public readonly RuntimeEnv Env;
+
+    /// <summary>r0-r10 handed to the next activation.</summary>
+    public readonly ulong* Args;
+
+    /// <summary>Address of frame 0's first byte; frame n starts <c>n * 576</c> bytes higher.</summary>
+    public readonly ulong StackBase;
+
+    /// <summary>Instructions one run may execute.</summary>
+    public readonly long Budget;
+
+    /// <summary>The BPF-to-BPF frames of every activation, by absolute depth.</summary>
+    public readonly JitFrame[] Frames = new JitFrame[BpfInterpreter.MaxCallFrames];
+
+    /// <summary>Instructions executed so far in this run (synchronised around calls; activations keep a local copy).</summary>
+    public long Executed;
+
+    /// <summary>The depth of the frame that is calling a helper (callbacks go one above it).</summary>
+    public int Depth;
+
+    /// <summary>The instruction of the helper call in progress (-1 before the first), for the fault a helper raises.</summary>
+    public int Pc = -1;
+
+    /// <summary>The helper id of the callx in progress.</summary>
+    public long CallxId;
+
+    /// <summary>The index of the context region, or <see cref="NoContext"/>.</summary>
+    public int ContextRegion = NoContext;
+
+    /// <summary>The context's address, or <see cref="NoContextAddress"/>.</summary>
+    public ulong CtxAddress = NoContextAddress;
+
+    /// <summary>The context of the run.</summary>
+    public XdpContext? Ctx;
+
+    /// <summary>The bytes LD_ABS and LD_IND read.</summary>
+    public byte* LdPacket;
+
+    /// <summary>Their length.</summary>
+    public int LdPacketLength;
+
+    /// <summary>Set when an LD_ABS/LD_IND load was out of bounds: the activation and every tail call in it end with r0 = 0.</summary>
+    public bool Abort;
+
+    /// <summary>The compiled program of the running activation (the one a callback's address is looked up in first).</summary>
+    public JitProgram? Current;
+
+    /// <summary>The engine, for tail calls.</summary>
+    public JitEngine? Engine;
+
+    /// <summary>Registers the stack of frame <paramref name="depth"/> (zeroed, so runs are reproducible) and returns its R10.</summary>
+    public ulong EnterFrame(int depth)
+    {
+        ulong start = StackBase + (ulong)(depth * FrameStride);
+        new Span<byte>((void*)start, BpfInterpreter.StackSize).Clear();
+        Regions.Add(new MemoryRegion(start, BpfInterpreter.StackSize, RegionKind.Stack, Writable: true, s_frameNames[depth]));
+        return start + BpfInterpreter.StackSize;
+    }
+
+    /// <summary>An address inside the first guard: a non-null packet pointer for an empty packet, in no region.</summary>
+    public ulong GuardAddress => StackBase - StackGuard;
+
+    /// <summary>Clears the argument registers.</summary>
+    public void ClearArgs() => new Span<ulong>(Args, 11).Clear();
+}
