@@ -424,12 +424,13 @@ SPECS = [
                     reason="the struct bpf_timer: the kernel zeroes a special field in values bpf() copies to user "
                            "space, the VM keeps its timer token there (docs/differences.md, bpf_timer_*)")]),
     dict(name="xdp_task_info", shows="The current-task helpers (pid/tgid, uid/gid, comm, task and task_btf, "
-                                     "pt_regs, pid namespace, cgroup ids, classid, task stack, find_vma, signals "
+                                     "pt_regs, pid namespace, cgroup ids, classid, task_under_cgroup on an empty "
+                                     "CGROUP_ARRAY, task stack, find_vma, signals "
                                      "0 and 65, probe_read_user, snprintf_btf and branch snapshot errors), checked "
                                      "against each other and the task_struct.",
          covers=["current-task", "co-re", "pid-namespace", "cgroup-ids", "task-stack", "pt_regs", "find_vma",
                  "callbacks", "signals", "probe_read_user", "snprintf_btf", "branch-snapshot",
-                 "map:array", "map:percpu_array"],
+                 "map:array", "map:percpu_array", "map:cgroup_array"],
          runs=[dict(pcap="basic_mixed")],
          skip=[dict(field="map", map="facts", valueBytes=[176, 248],
                     reason="who the task is: pid/tgid, uid/gid, cgroup id and level, classid, comm, the pid "

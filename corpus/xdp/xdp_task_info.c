@@ -10,8 +10,9 @@
 //    0xeffffffc on the reference machine), or -EINVAL with its output zeroed; and -EINVAL for a dev that is not a
 //    dev_t, another inode or an output of the wrong size;
 //  - bpf_get_current_cgroup_id is one of bpf_get_current_ancestor_cgroup_id's levels; level 0 is the root cgroup
-//    (id 1) and levels below the task's own (or negative) are 0; bpf_get_current_uid_gid and
-//    bpf_get_cgroup_classid are recorded only;
+//    (id 1) and levels below the task's own (or negative) are 0; bpf_current_task_under_cgroup on a CGROUP_ARRAY
+//    user space left empty: -EAGAIN, and -E2BIG past its end; bpf_get_current_uid_gid and bpf_get_cgroup_classid
+//    are recorded only;
 //  - bpf_task_pt_regs: the task's saved user registers, which for a task inside bpf() hold orig_ax 321
 //    (__NR_bpf), ax -ENOSYS and di 10 (BPF_PROG_TEST_RUN) on x86-64;
 //  - bpf_get_task_stack: the kernel and the user stack (a multiple of 8 bytes), and its -EINVAL / -EFAULT cases;
@@ -87,7 +88,7 @@ struct task_facts {
     __s32 branch_ret, branch_bad_flags_ret;
     __s32 user_read_null_ret, user_read_kernel_ret, user_read_str_ret;
     __s32 btf_bad_flags_ret, btf_no_id_ret, btf_bad_size_ret, btf_no_type_ret;
-    __u32 pad;
+    __s32 under_cgroup_empty_ret, under_cgroup_past_end_ret;
     /* what the task is (differs between runs; kernelSkipFields) */
     __u64 pid_tgid, uid_gid, cgroup_id, own_cgroup_level;
     __s32 ns_ret, vma_ret, stack_kernel_ret, stack_user_ret;
@@ -102,6 +103,14 @@ struct {
     __type(key, __u32);
     __type(value, struct task_facts);
 } facts SEC(".maps");
+
+/* Cgroups user space may store (by fd) for bpf_current_task_under_cgroup; none here. */
+struct {
+    __uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+    __uint(max_entries, 2);
+    __type(key, __u32);
+    __type(value, __u32);
+} cgroups SEC(".maps");
 
 /* Scratch space for the stack traces and branch records (too big for the BPF stack). */
 struct scratch {
@@ -203,6 +212,8 @@ int xdp_task_info(struct xdp_md *ctx)
     SET(OWN_CGROUP_IS_AN_ANCESTOR_LEVEL, level < 16);
     SET(NO_CGROUP_BELOW_OWN, level < 16 && bpf_get_current_ancestor_cgroup_id(level + 1) == 0
                                         && f->ancestor_negative == 0 && f->ancestor_deep == 0);
+    f->under_cgroup_empty_ret = bpf_current_task_under_cgroup(&cgroups, 0);
+    f->under_cgroup_past_end_ret = bpf_current_task_under_cgroup(&cgroups, 2);
 
     /* registers and stacks */
     regs = (struct pt_regs *)bpf_task_pt_regs(task);

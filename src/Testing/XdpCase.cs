@@ -48,8 +48,11 @@ public readonly struct XdpCase
     /// <summary>Why there is no verdict: the frame was refused, or the program faulted.</summary>
     public XdpError? Error => Result.Error;
 
-    /// <summary>True when BPF_PROG_TEST_RUN would have refused the frame (shorter than 14 bytes, or too long).</summary>
-    public bool Refused => Result.Error is not null && (Input.Length < XdpBuffer.EthHeaderLength || Input.Length > XdpBuffer.MaxFrameSize);
+    /// <summary>True when the runner refused the frame before the program ran, as BPF_PROG_TEST_RUN would (shorter than
+    /// 14 bytes, too long, an ingress ifindex that names no device): not the program's fault.</summary>
+    public bool Refused => Result.Error is { Insn: null } e
+        && (Input.Length < XdpBuffer.EthHeaderLength || Input.Length > XdpBuffer.MaxFrameSize
+            || e.Message.Contains("BPF_PROG_TEST_RUN refuses", StringComparison.Ordinal));
 
     /// <summary>True when the program faulted: an access outside its memory, a bad helper argument, the budget.</summary>
     public bool Faulted => Result.Error is not null && !Refused;

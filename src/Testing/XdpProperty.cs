@@ -296,7 +296,7 @@ public sealed class XdpProperty : IDisposable
         sb.Append(CultureInfo.InvariantCulture,
             $"\"{check.Description}\" does not hold for {Label}: it failed after {f.Item1.NumberOfTests} frames ({f.Item1.NumberOfShrinks} shrinks).").AppendLine();
         sb.Append("Why: ").AppendLine(reason);
-        if (verdict is not null && !reason.Contains(verdict, StringComparison.Ordinal))
+        if (verdict is not null && !reason.Contains(verdict.Replace("fault: ", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal))
         {
             sb.Append("Program: ").AppendLine(verdict);
         }

@@ -51,7 +51,7 @@ public class AllocationTests
         r4 = 0
         call bpf_ringbuf_output
         r1 = 4
-        ld_pseudo r2, 4, 8
+        ld_pseudo r2, 4, 11
         r3 = 0
         r4 = 0
         call bpf_loop
@@ -139,7 +139,7 @@ public class AllocationTests
         {
             var code = JitCompiler.Compile(BpfProgram.Create(Prog(Mov64(R0, i), I(Op.LdxB, R3, R1, 0), I(Op.Add64Reg, R0, R3), I(Op.JeqImm, R0, off: 1, imm: 3), I(Op.Add64Imm, R0, imm: 1), Exit())));
             using var vm = new JitEngine(code);
-            Assert.Equal((ulong)i + 1, vm.RunWithMemory(mem).R0);
+            Assert.Equal(i == 3 ? 3UL : (ulong)i + 1, vm.RunWithMemory(mem).R0);
             weak ??= new WeakReference<JitProgram>(code);
         }
 

@@ -211,4 +211,43 @@ public class CallTests
             Xdp.Frame());
         Assert.StartsWith("retval=107 ", r[0], StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Timer_CallbackFiresBetweenPackets_OutsideARun()
+    {
+        // value = { struct bpf_timer t; u64 fired; }: init, set the callback, start it 1000 ns out, return fired.
+        const string asm = """
+            *(u32 *)(r10 -4) = 0
+            r1 = map[idx:0]
+            r2 = r10
+            r2 += -4
+            call bpf_map_lookup_elem
+            if r0 == 0 goto out
+            r6 = r0
+            r1 = r6
+            r2 = map[idx:0]
+            r3 = 1
+            call bpf_timer_init
+            r1 = r6
+            ld_pseudo r2, 4, 11
+            r3 = 0
+            call bpf_timer_set_callback
+            r1 = r6
+            r2 = 1000
+            r3 = 0
+            call bpf_timer_start
+            r0 = *(u64 *)(r6 +16)
+            exit
+            out:
+            r0 = 999
+            exit
+            r1 = *(u64 *)(r3 +16)
+            r1 += 1
+            *(u64 *)(r3 +16) = r1
+            r0 = 0
+            exit
+            """;
+        var r = Xdp.Same(new Vm.Runtime.RunOptions { TimeStepNs = 1000 }, [Xdp.Map("timers", MapType.Array, 4, 24, 1)], [Xdp.Prog(asm)], Xdp.Frame(), Xdp.Frame(), Xdp.Frame());
+        Assert.StartsWith("retval=2 ", r[2], StringComparison.Ordinal);
+    }
 }

@@ -84,6 +84,19 @@ public class CorpusDifferentialTests
         }
 
         Assert.Equal(interp.Maps, jit.Maps);
+
+        // The unchecked emitters on the same runs: the kernel verified these programs, and every access of the run
+        // stayed in bounds in the interpreter, so the same path runs safely without checks.
+        if (interp.Packets.All(p => !p.StartsWith("error:", StringComparison.Ordinal) || p.Contains("-EINVAL", StringComparison.Ordinal) || p.Contains("-ENOMEM", StringComparison.Ordinal)))
+        {
+            var unchecked_ = RunAll(elf, run, program, options, frames, JitEngineFactory.UncheckedWithoutToken());
+            for (int i = 0; i < interp.Packets.Count; i++)
+            {
+                Assert.True(interp.Packets[i] == unchecked_.Packets[i], $"packet {i} (unchecked):\n  interp: {interp.Packets[i]}\n  jit:    {unchecked_.Packets[i]}");
+            }
+
+            Assert.Equal(interp.Maps, unchecked_.Maps);
+        }
     }
 
     /// <summary>Every program of every corpus object (v4) over the mixed pcap, with maps as the object defines them:

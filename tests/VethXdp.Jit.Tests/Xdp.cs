@@ -56,10 +56,14 @@ internal static class Xdp
 
     /// <summary>Runs <paramref name="programs"/>[0] over each frame on both engines; asserts the same results and maps,
     /// returns the JIT's per-frame descriptions.</summary>
-    public static string[] Same(MapSpec[] maps, ProgramSpec[] programs, params byte[][] frames)
+    public static string[] Same(MapSpec[] maps, ProgramSpec[] programs, params byte[][] frames) =>
+        Same(RunOptions.Default, maps, programs, frames);
+
+    /// <summary>As <see cref="Same(MapSpec[], ProgramSpec[], byte[][])"/> with run options (a time step for timers).</summary>
+    public static string[] Same(RunOptions options, MapSpec[] maps, ProgramSpec[] programs, params byte[][] frames)
     {
-        var interp = Run(maps, programs, frames, null);
-        var jit = Run(maps, programs, frames, JitEngineFactory.Checked);
+        var interp = Run(options, maps, programs, frames, null);
+        var jit = Run(options, maps, programs, frames, JitEngineFactory.Checked);
         for (int i = 0; i < frames.Length; i++)
         {
             Assert.Equal(interp.Packets[i], jit.Packets[i]);
@@ -71,10 +75,10 @@ internal static class Xdp
 
     public static string Once(string asm, params MapSpec[] maps) => Same(maps, [Prog(asm)], Frame())[0];
 
-    private static (List<string> Packets, string Maps) Run(MapSpec[] maps, ProgramSpec[] programs, byte[][] frames, IBpfEngineFactory? engine)
+    private static (List<string> Packets, string Maps) Run(RunOptions options, MapSpec[] maps, ProgramSpec[] programs, byte[][] frames, IBpfEngineFactory? engine)
     {
         using var obj = LoadedObject.Create(maps, programs, new LoadOptions { PossibleCpus = 2 });
-        using var runner = new XdpRunner(obj, programs[0].Name, RunOptions.Default, engine);
+        using var runner = new XdpRunner(obj, programs[0].Name, options, engine);
         var packets = new List<string>();
         foreach (var f in frames)
         {

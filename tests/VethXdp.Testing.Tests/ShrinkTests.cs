@@ -54,7 +54,7 @@ public class ShrinkTests
         var frame = spec.WellFormed().Generate(seed: 5, size: 100);
         bool Fails(Frame f) => f.Headers is [EthernetHeader, VlanTag, Ipv4Header, TcpHeader { DestinationPort: 22 }, ..];
         Assert.True(Fails(frame));
-        var smallest = Shrink(spec, frame, Fails, out int steps);
+        var smallest = Shrink(spec.WellFormed(), frame, Fails, out int steps);
         Assert.True(steps > 0);
         Assert.Equal(Frame.Of(new EthernetHeader(default, default), new VlanTag(0), new Ipv4Header { Ttl = 0 }, new TcpHeader { DestinationPort = 22 }), smallest);
         Assert.Equal(14 + 4 + 20 + 20, smallest.Length);
@@ -95,8 +95,28 @@ public class ShrinkTests
     public void Shrink_Overrides_DroppedWhenTheFailureAllows()
     {
         var frame = Frame.Of(new EthernetHeader(default, default), new Ipv4Header { TotalLength = 9000, Version = 6, Checksum = 1 }, new UdpHeader { DatagramLength = 3 });
-        var smallest = Shrink(Frames.Spec(), frame, f => f.Find<UdpHeader>() is not null, out _);
+        var smallest = Shrink(Frames.Spec().WellFormed(), frame, f => f.Find<UdpHeader>() is not null, out _);
         Assert.False(smallest.IsMalformed, smallest.ToString());
+    }
+
+    [Fact]
+    public void Shrink_WellFormedSpec_NeverCutsTheFrame()
+    {
+        var spec = Frames.Spec().WellFormed();
+        foreach (var frame in spec.Sample(50, seed: 23))
+        {
+            Assert.DoesNotContain(spec.Shrink(frame), c => c.IsMalformed);
+        }
+    }
+
+    [Fact]
+    public void Shrink_NoCandidate_IsLonger()
+    {
+        var spec = Frames.Spec().Malformed(0.5);
+        foreach (var frame in spec.Sample(100, seed: 24))
+        {
+            Assert.All(spec.Shrink(frame), c => Assert.True(c.Length <= frame.Length, $"{c}\nfrom\n{frame}"));
+        }
     }
 
     [Fact]

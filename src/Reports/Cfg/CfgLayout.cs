@@ -133,18 +133,19 @@ public sealed class CfgLayout
         private const double BackLaneStep = 14;
         private const double BackRunStep = 6;
         private const double BlockWeight = 1000;
+        private const int DummyBudget = 3000;
         private const double DummyWeight = 1;
 
         private readonly List<Node> _nodes = [];
         private readonly List<(int Edge, int From, int To)> _edges = [];   // intra-function, local node ids
         private readonly Dictionary<int, int> _local = [];
         private readonly List<int>[] _chain = new List<int>[graph.Edges.Count];
-        private readonly List<int> _back = [];
+        private readonly List<LaneGroup> _groups = [];
+        private readonly Dictionary<int, LaneGroup> _groupOf = [];
+        private readonly Dictionary<int, double> _below = [];
         private List<int>[] _layers = [];
         private double[] _rankTop = [];
         private double[] _rankHeight = [];
-        private readonly Dictionary<int, double> _laneX = [];
-        private readonly Dictionary<int, (double Below, double Above)> _backRuns = [];
 
         public double Width { get; private set; }
 
@@ -283,15 +284,60 @@ public sealed class CfgLayout
             }
         }
 
-        // ---- 4. dummy nodes on forward edges that span ranks; back edges stay out of the layers ----
+        // ---- 4. dummy nodes on forward edges that span ranks. Back edges stay out of the layers, and so do the
+        // longest forward edges when dummies would exceed a budget (a long unrolled loop whose every check jumps to
+        // the end would need millions): those run down a lane on the side that all of them into one block share. ----
         private void CreateDummies(bool[] back)
         {
+            var forward = new List<int>();
+            long dummies = 0;
+            for (int k = 0; k < _edges.Count; k++)
+            {
+                var (_, u, v) = _edges[k];
+                if (!back[k] && _nodes[v].Rank > _nodes[u].Rank)
+                {
+                    forward.Add(k);
+                    dummies += _nodes[v].Rank - _nodes[u].Rank - 1;
+                }
+            }
+
+            var bus = new HashSet<int>();
+            foreach (int k in forward.OrderByDescending(k => _nodes[_edges[k].To].Rank - _nodes[_edges[k].From].Rank).ThenBy(k => k))
+            {
+                if (dummies <= DummyBudget)
+                {
+                    break;
+                }
+
+                bus.Add(k);
+                dummies -= _nodes[_edges[k].To].Rank - _nodes[_edges[k].From].Rank - 1;
+            }
+
+            var busGroups = new Dictionary<int, LaneGroup>();
             for (int k = 0; k < _edges.Count; k++)
             {
                 var (edge, u, v) = _edges[k];
                 if (back[k] || _nodes[v].Rank <= _nodes[u].Rank)
                 {
-                    _back.Add(edge);
+                    var group = new LaneGroup(isBus: false, v);
+                    group.Edges.Add(edge);
+                    _groups.Add(group);
+                    _groupOf[edge] = group;
+                    _chain[edge] = [u, v];
+                    continue;
+                }
+
+                if (bus.Contains(k))
+                {
+                    if (!busGroups.TryGetValue(v, out var group))
+                    {
+                        group = new LaneGroup(isBus: true, v);
+                        busGroups[v] = group;
+                        _groups.Add(group);
+                    }
+
+                    group.Edges.Add(edge);
+                    _groupOf[edge] = group;
                     _chain[edge] = [u, v];
                     continue;
                 }
@@ -306,10 +352,14 @@ public sealed class CfgLayout
 
                 chain.Add(v);
                 _chain[edge] = chain;
+                // The main path (fall-through, next, goto) is the one a block's position follows; a taken branch
+                // bends away from it.
+                bool main = graph.Edges[edge].Kind != CfgEdgeKind.Taken;
                 for (int i = 0; i + 1 < chain.Count; i++)
                 {
-                    _nodes[chain[i]].Down.Add((chain[i + 1], Pull(chain[i], chain[i + 1])));
-                    _nodes[chain[i + 1]].Up.Add((chain[i], Pull(chain[i + 1], chain[i])));
+                    var link = new Link(chain[i], chain[i + 1], Pull(chain[i + 1], chain[i]), Pull(chain[i], chain[i + 1]), main || i > 0);
+                    _nodes[chain[i]].Down.Add(link);
+                    _nodes[chain[i + 1]].Up.Add(link);
                 }
             }
 
@@ -392,9 +442,9 @@ public sealed class CfgLayout
             {
                 var nbrs = up ? _nodes[v].Up : _nodes[v].Down;
                 double sum = 0;
-                foreach (var (u, _) in nbrs)
+                foreach (var l in nbrs)
                 {
-                    sum += _nodes[u].Order;
+                    sum += _nodes[up ? l.From : l.To].Order;
                 }
 
                 keys[v] = (nbrs.Count > 0 ? sum / nbrs.Count : _nodes[v].Order, _nodes[v].Order);
@@ -417,9 +467,9 @@ public sealed class CfgLayout
                 segs.Clear();
                 foreach (int u in _layers[r])
                 {
-                    foreach (var (v, _) in _nodes[u].Down)
+                    foreach (var l in _nodes[u].Down)
                     {
-                        segs.Add((_nodes[u].Order, _nodes[v].Order));
+                        segs.Add((_nodes[u].Order, _nodes[l.To].Order));
                     }
                 }
 
@@ -458,8 +508,46 @@ public sealed class CfgLayout
         }
 
         // ---- 6. x: pull nodes towards their neighbours, each rank solved for the minimum separations ----
+        // A node's children sit side by side below it: the main child straight below, the others beside it at their
+        // separations (without a main child, centred). So a chain of fall-throughs stays straight, and branches
+        // fan out from it instead of pushing it sideways at every fork.
+        private void ComputeOffsets()
+        {
+            foreach (var nd in _nodes)
+            {
+                if (nd.Down.Count == 0)
+                {
+                    continue;
+                }
+
+                var links = nd.Down.OrderBy(l => _nodes[l.To].Order).ToList();
+                var pos = new Dictionary<int, double>();
+                double p = 0;
+                int previous = -1;
+                foreach (var l in links)
+                {
+                    if (pos.ContainsKey(l.To))
+                    {
+                        continue;
+                    }
+
+                    p += previous < 0 ? 0 : Separation(previous, l.To);
+                    pos[l.To] = p;
+                    previous = l.To;
+                }
+
+                var main = links.FirstOrDefault(l => l.Main);
+                double origin = main is not null ? pos[main.To] : p / 2;
+                foreach (var l in links)
+                {
+                    l.Offset = pos[l.To] - origin;
+                }
+            }
+        }
+
         private void Position()
         {
+            ComputeOffsets();
             foreach (var layer in _layers)
             {
                 double x = 0;
@@ -534,19 +622,19 @@ public sealed class CfgLayout
                 double sum = 0, weight = 0;
                 if (useUp)
                 {
-                    foreach (var (u, w) in nd.Up)
+                    foreach (var l in nd.Up)
                     {
-                        sum += w * _nodes[u].X;
-                        weight += w;
+                        sum += l.ToPull * (_nodes[l.From].X + l.Offset);
+                        weight += l.ToPull;
                     }
                 }
 
                 if (useDown)
                 {
-                    foreach (var (v, w) in nd.Down)
+                    foreach (var l in nd.Down)
                     {
-                        sum += w * _nodes[v].X;
-                        weight += w;
+                        sum += l.FromPull * (_nodes[l.To].X - l.Offset);
+                        weight += l.FromPull;
                     }
                 }
 
@@ -606,13 +694,23 @@ public sealed class CfgLayout
             }
         }
 
-        // ---- 8. back-edge lanes: shorter spans inside, each lane right of everything it passes ----
+        // ---- 8. side lanes (back edges, and buses of long edges into one block): shorter spans inside, each lane
+        // right of everything it passes; the horizontal runs stay in the gaps between ranks ----
         private void AssignLanes()
         {
-            var placed = new List<(int Lo, int Hi, double X)>();
-            var order = _back
-                .Select(e => (Edge: e, Lo: Math.Min(Rank(graph.Edges[e].To), Rank(graph.Edges[e].From)), Hi: Math.Max(Rank(graph.Edges[e].To), Rank(graph.Edges[e].From))))
-                .OrderBy(t => t.Hi - t.Lo).ThenBy(t => t.Lo).ToList();
+            foreach (var g in _groups)
+            {
+                g.Lo = _nodes[g.Target].Rank;
+                g.Hi = g.Lo;
+                foreach (int e in g.Edges)
+                {
+                    int from = Rank(graph.Edges[e].From);
+                    g.Lo = Math.Min(g.Lo, from);
+                    g.Hi = Math.Max(g.Hi, from);
+                }
+            }
+
+            var placed = new List<LaneGroup>();
             var belowCount = new Dictionary<int, int>();
             var aboveCount = new Dictionary<int, int>();
             double right = 0;
@@ -621,10 +719,11 @@ public sealed class CfgLayout
                 right = Math.Max(right, nd.X + (nd.W / 2));
             }
 
-            foreach (var (edge, lo, hi) in order)
+            double maxRun = (o.RankGap / 2) - 14;
+            foreach (var g in _groups.OrderBy(g => g.Hi - g.Lo).ThenBy(g => g.Lo))
             {
                 double x = 0;
-                for (int r = lo; r <= hi; r++)
+                for (int r = g.Lo; r <= g.Hi; r++)
                 {
                     foreach (int v in _layers[r])
                     {
@@ -635,26 +734,27 @@ public sealed class CfgLayout
                 x += BackLaneGap;
                 foreach (var p in placed)
                 {
-                    if (p.Lo <= hi && lo <= p.Hi)
+                    if (p.Lo <= g.Hi && g.Lo <= p.Hi)
                     {
                         x = Math.Max(x, p.X + BackLaneStep);
                     }
                 }
 
-                placed.Add((lo, hi, x));
-                _laneX[edge] = x;
+                g.X = x;
+                placed.Add(g);
                 right = Math.Max(right, x);
 
-                int from = Rank(graph.Edges[edge].From);
-                int to = Rank(graph.Edges[edge].To);
-                int kb = belowCount.GetValueOrDefault(from);
+                int to = _nodes[g.Target].Rank;
                 int ka = aboveCount.GetValueOrDefault(to);
-                belowCount[from] = kb + 1;
                 aboveCount[to] = ka + 1;
-                double maxRun = (o.RankGap / 2) - 4;
-                double below = _rankTop[from] + _rankHeight[from] + 10 + Math.Min(kb * BackRunStep, maxRun - 10);
-                double above = _rankTop[to] - 10 - Math.Min(ka * BackRunStep, maxRun - 10);
-                _backRuns[edge] = (below, above);
+                g.Above = _rankTop[to] - 10 - Math.Min(ka * BackRunStep, maxRun);
+                foreach (int e in g.Edges)
+                {
+                    int from = Rank(graph.Edges[e].From);
+                    int kb = belowCount.GetValueOrDefault(from);
+                    belowCount[from] = kb + 1;
+                    _below[e] = _rankTop[from] + _rankHeight[from] + 10 + Math.Min(kb * BackRunStep, maxRun);
+                }
             }
 
             double bottom = 0;
@@ -668,7 +768,7 @@ public sealed class CfgLayout
                 bottom += o.RankGap / 2;
             }
 
-            Width = right + (_back.Count > 0 ? 8 : 0);
+            Width = right + (_groups.Count > 0 ? 8 : 0);
             Height = bottom;
         }
 
@@ -692,11 +792,16 @@ public sealed class CfgLayout
             foreach (var (edge, u, v) in _edges)
             {
                 var chain = _chain[edge];
-                bool isBack = _laneX.ContainsKey(edge);
-                double outKey = isBack ? double.MaxValue : _nodes[chain[1]].X;
-                double inKey = isBack ? double.MaxValue : _nodes[chain[^2]].X;
+                var group = _groupOf.GetValueOrDefault(edge);
+                double outKey = group is not null ? double.MaxValue : _nodes[chain[1]].X;
+                double inKey = group is not null ? double.MaxValue : _nodes[chain[^2]].X;
                 Add(outPorts, u, (edge, outKey));
-                Add(inPorts, v, (edge, inKey));
+
+                // A bus enters its block through one port.
+                if (group is null || group.Edges[0] == edge)
+                {
+                    Add(inPorts, v, (edge, inKey));
+                }
             }
 
             var outX = PortPositions(outPorts, ox);
@@ -711,15 +816,16 @@ public sealed class CfgLayout
                 var p0 = new LayoutPoint(outX[edge], srcBottom);
                 var points = new List<LayoutPoint> { p0 };
                 EdgeRoute route;
-                if (_laneX.TryGetValue(edge, out double lane))
+                if (_groupOf.TryGetValue(edge, out var group))
                 {
-                    route = EdgeRoute.Back;
-                    var (below, above) = _backRuns[edge];
+                    route = group.IsBus ? EdgeRoute.Bus : EdgeRoute.Back;
+                    double below = _below[edge];
+                    double portIn = inX[group.Edges[0]];
                     points.Add(new LayoutPoint(p0.X, oy + below));
-                    points.Add(new LayoutPoint(ox + lane, oy + below));
-                    points.Add(new LayoutPoint(ox + lane, oy + above));
-                    points.Add(new LayoutPoint(inX[edge], oy + above));
-                    points.Add(new LayoutPoint(inX[edge], dstTop));
+                    points.Add(new LayoutPoint(ox + group.X, oy + below));
+                    points.Add(new LayoutPoint(ox + group.X, oy + group.Above));
+                    points.Add(new LayoutPoint(portIn, oy + group.Above));
+                    points.Add(new LayoutPoint(portIn, dstTop));
                 }
                 else
                 {
@@ -775,6 +881,42 @@ public sealed class CfgLayout
             return x;
         }
 
+        // A segment between adjacent ranks. ToPull: how hard From pulls To; FromPull: how hard To pulls From. Offset:
+        // where To would sit relative to From if nothing else were in the way (0 on the main path, the separations
+        // from the main child for the others).
+        private sealed class Link(int from, int to, double toPull, double fromPull, bool main)
+        {
+            public int From { get; } = from;
+
+            public int To { get; } = to;
+
+            public double ToPull { get; } = toPull;
+
+            public double FromPull { get; } = fromPull;
+
+            public bool Main { get; } = main;
+
+            public double Offset { get; set; }
+        }
+
+        // Edges that run in one lane on the side: a back edge, or the long edges into one block.
+        private sealed class LaneGroup(bool isBus, int target)
+        {
+            public bool IsBus { get; } = isBus;
+
+            public int Target { get; } = target;
+
+            public List<int> Edges { get; } = [];
+
+            public int Lo { get; set; }
+
+            public int Hi { get; set; }
+
+            public double X { get; set; }
+
+            public double Above { get; set; }
+        }
+
         private sealed class Node
         {
             public int Block;
@@ -786,8 +928,8 @@ public sealed class CfgLayout
             public double PreFraction;
             public int Order;
             public double X;   // centre
-            public readonly List<(int Node, double Weight)> Up = [];
-            public readonly List<(int Node, double Weight)> Down = [];
+            public readonly List<Link> Up = [];
+            public readonly List<Link> Down = [];
 
             public bool IsDummy => Block < 0;
         }

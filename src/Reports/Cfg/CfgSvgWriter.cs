@@ -146,6 +146,7 @@ public static class CfgSvgWriter
             }
 
             case EdgeRoute.Back:
+            case EdgeRoute.Bus:
                 for (int i = 1; i < p.Count; i++)
                 {
                     if (i + 1 < p.Count)

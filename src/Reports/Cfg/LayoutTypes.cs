@@ -25,6 +25,9 @@ public enum EdgeRoute
     /// <summary>A back edge (a loop): out of the source's bottom, along a lane right of the blocks it passes, into the
     /// target's top (straight segments).</summary>
     Back,
+    /// <summary>A forward edge too long for the layers (when a graph would need too many dummy nodes): drawn like a
+    /// back edge, in a lane it shares with the other long edges into the same block.</summary>
+    Bus,
     /// <summary>A call or callback: a dashed curve from the calling instruction's line to the callee's entry block.</summary>
     Call,
 }

@@ -15,10 +15,8 @@ public static class XdpTrace
         ArgumentNullException.ThrowIfNull(runner);
         ArgumentNullException.ThrowIfNull(recorder);
 
-        // The runner's interpreter is the run state's callback invoker (it sets itself there); until XdpRunner exposes
-        // a tracer of its own, that is how a tracer reaches it.
-        var vm = runner.Env.Callbacks as BpfInterpreter
-            ?? throw new InvalidOperationException("this runner does not run programs on the interpreter: only interpreted runs can be traced");
+        var vm = (runner.Engine as InterpreterEngine)?.Interpreter
+            ?? throw new InvalidOperationException($"this runner runs programs on the {runner.Engine.EngineName} engine: only the interpreter ({InterpreterEngine.Name}) traces");
         vm.Tracer = recorder;
         try
         {

@@ -8,6 +8,13 @@ internal static class FrameShape
     public static bool Admits(FrameSpec spec, Frame frame)
     {
         var h = frame.Headers;
+        // A cut frame is truncated (IhlBeyondFrame cuts long frames after the IPv4 header too).
+        if (frame.Cut is not null && frame.Length < frame.FullLength
+            && spec.MalformationWeight(MalformationKind.Truncated) == 0 && spec.MalformationWeight(MalformationKind.IhlBeyondFrame) == 0)
+        {
+            return false;
+        }
+
         if (h.Count == 0)
         {
             return spec.MalformationWeight(MalformationKind.RandomBytes) > 0;

@@ -2,12 +2,13 @@ using VethXdp.Testing.Model;
 
 namespace VethXdp.Testing.Generation;
 
-/// <summary>Shrink candidates of a frame, most aggressive first. Every candidate is strictly simpler by the measure
-/// (headers, payload bytes, options, non-zero fields and overrides, cut), so shrinking ends.</summary>
+/// <summary>Shrink candidates of a frame, most aggressive first. Every candidate is strictly smaller by the measure
+/// (rendered length, then headers, options, non-zero fields and overrides, non-zero payload bytes), so shrinking ends.</summary>
 /// <remarks>FsCheck takes the first candidate that still fails and asks again, so the order is: drop everything after a
-/// header, drop one header, shorten the payload, move the cut toward a boundary, simplify each header (drop its
-/// overrides, options, zero its fields), zero payload bytes, and last drop the cut (the whole frame, longer but
-/// well-formed).</remarks>
+/// header, drop one header, shorten the payload, cut the frame shorter (at a header boundary, halfway, one byte less),
+/// simplify each header (drop its overrides and options, zero its fields), zero payload bytes. No candidate is longer
+/// than the frame: the smallest failing frame wins over a well-formed one (a spec that allows no truncation gets no
+/// cut candidates: see <see cref="FrameSpec.Admits"/>).</remarks>
 internal static class FrameShrinker
 {
     private const int PerBytePayloadLimit = 32;
@@ -40,21 +41,24 @@ internal static class FrameShrinker
             }
         }
 
-        // The cut closer to a boundary, or at an earlier header.
-        if (frame.Cut is { } cut)
+        // The frame cut shorter: at each header boundary, halfway, one byte less (a cut only ever moves earlier).
+        int length = frame.Length;
+        var seen = new HashSet<int>();
+        for (int k = 1; k <= h.Count; k++)
         {
-            if (cut.Into > 0)
+            int at = frame.OffsetOf(k);
+            if (at < length && (k < h.Count || p > 0) && seen.Add(at))
             {
-                yield return frame with { Cut = cut with { Into = 0 } };
-                if (cut.Into > 1)
-                {
-                    yield return frame with { Cut = cut with { Into = cut.Into - 1 } };
-                }
+                yield return frame with { Cut = new FrameCut(k, 0) };
             }
+        }
 
-            if (cut.HeaderIndex > 1)
+        for (int t = 0; t < 2 && h.Count > 0; t++)
+        {
+            int target = t == 0 ? Frames.MinLength + ((length - Frames.MinLength) / 2) : length - 1;
+            if (target >= Frames.MinLength && target < length && seen.Add(target))
             {
-                yield return frame with { Cut = new FrameCut(cut.HeaderIndex - 1, 0) };
+                yield return frame with { Cut = CutAt(frame, target) };
             }
         }
 
@@ -92,10 +96,24 @@ internal static class FrameShrinker
             yield return frame with { Payload = frame.Payload[1..] };
         }
 
-        if (frame.Cut is not null)
+    }
+
+    // The cut that ends the frame after `length` bytes: in the header (or payload) that holds byte `length`.
+    private static FrameCut CutAt(Frame frame, int length)
+    {
+        int off = 0;
+        for (int k = 0; k < frame.Headers.Count; k++)
         {
-            yield return frame with { Cut = null };
+            int size = frame.Headers[k].Length;
+            if (length < off + size)
+            {
+                return new FrameCut(k, length - off);
+            }
+
+            off += size;
         }
+
+        return new FrameCut(frame.Headers.Count, length - off);
     }
 
     private static Frame Payload(Frame frame, int length) => frame with

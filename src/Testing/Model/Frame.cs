@@ -72,9 +72,9 @@ public sealed record Frame(IReadOnlyList<Header> Headers, ReadOnlyMemory<byte> P
     public T? Find<T>()
         where T : Header
     {
-        foreach (var h in Headers)
+        for (int i = 0; i < Headers.Count; i++)
         {
-            if (h is T t)
+            if (Headers[i] is T t)
             {
                 return t;
             }

@@ -43,8 +43,9 @@ public sealed record HeaderOption(byte Kind, ReadOnlyMemory<byte> Data, byte? Le
         int n = PaddedLength(options, max);
         destination[..n].Clear();
         int at = 0;
-        foreach (var o in options)
+        for (int i = 0; i < options.Count; i++)
         {
+            var o = options[i];
             if (at + o.Length > n)
             {
                 break;
@@ -60,8 +61,9 @@ public sealed record HeaderOption(byte Kind, ReadOnlyMemory<byte> Data, byte? Le
     internal static int PaddedLength(IReadOnlyList<HeaderOption> options, int max)
     {
         int raw = 0;
-        foreach (var o in options)
+        for (int i = 0; i < options.Count; i++)
         {
+            var o = options[i];
             if (raw + o.Length > max)
             {
                 break;

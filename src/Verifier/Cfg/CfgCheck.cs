@@ -193,6 +193,13 @@ public static class CfgCheck
         CfgResult Fail(int insn, RejectKind kind, string msg) =>
             new(new VerifierError(insn, kind, msg), subprogs, backEdges, prune, jmp, force, callsCb);
 
+        // bpf_prog_load: an empty program, or more than BPF_COMPLEXITY_LIMIT_INSNS instructions, is refused with
+        // -E2BIG before the verifier runs, so there is no log and no message.
+        if (n == 0 || n > VerifierStats.InsnLimit)
+        {
+            return Fail(-1, RejectKind.TooComplex, string.Empty);
+        }
+
         // --- add_subprog_and_kfunc -------------------------------------------------------------------------------
         var starts = new SortedSet<int> { 0 };
         for (int i = 0; i < n; i++)

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using VethXdp.Vm.Interpreter;
 using VethXdp.Vm.Maps;
+using VethXdp.Vm.Memory;
 
 namespace VethXdp.Vm.Helpers;
 
@@ -44,13 +45,16 @@ public static class MiscHelpers
     public static ulong PerCpuPtr(ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, RuntimeEnv env)
     {
         ArgumentNullException.ThrowIfNull(env);
-        return (uint)r2 >= (uint)env.PossibleCpus ? 0 : ThrowNoPerCpuVariable(r1, 153);
+        return (uint)r2 >= (uint)env.PossibleCpus ? 0 : ThrowNoPerCpuVariable(env, r1, 153);
     }
 
     /// <summary>bpf_this_cpu_ptr(percpu_ptr) (154): the argument must be a per-CPU kernel variable, which the VM has
     /// none of: the call faults.</summary>
-    public static ulong ThisCpuPtr(ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, RuntimeEnv env) =>
-        ThrowNoPerCpuVariable(r1, 154);
+    public static ulong ThisCpuPtr(ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, RuntimeEnv env)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        return ThrowNoPerCpuVariable(env, r1, 154);
+    }
 
     /// <summary>bpf_get_branch_snapshot(entries, size, flags) (176): -EINVAL for non-zero flags, else -ENOENT: no
     /// last-branch records (no perf event with a branch stack runs), as on a machine without LBR. entries is left as
@@ -63,10 +67,17 @@ public static class MiscHelpers
     }
 
     /// <summary>bpf_kptr_xchg(dst, ptr) (194): stores ptr in the 8-byte kptr field at dst and returns the pointer it
-    /// held (xchg).</summary>
+    /// held (xchg). dst must lie in a map value (global data included); anything else faults with the verifier's
+    /// message ("R1 type=fp expected=map_value, ptr_" for the stack).</summary>
     public static ulong KptrXchg(ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, RuntimeEnv env)
     {
         ArgumentNullException.ThrowIfNull(env);
+        string type = ArgType(env, r1);
+        if (type != "map_value")
+        {
+            ThrowArgType(type, "map_value, ptr_");
+        }
+
         var field = env.Store(r1, sizeof(ulong));
         ulong old = BinaryPrimitives.ReadUInt64LittleEndian(field);
         BinaryPrimitives.WriteUInt64LittleEndian(field, r2);
@@ -90,8 +101,29 @@ public static class MiscHelpers
         throw new ExecutionFaultException(FaultKind.NotSupported, $"map {map.Name}: user ring buffers are not supported");
     }
 
-    private static ulong ThrowNoPerCpuVariable(ulong pointer, int id) =>
+    /// <summary>The verifier's refusal of a per-CPU pointer argument that is not one.</summary>
+    public const string PerCpuPointerExpected = "expected=percpu_ptr_, percpu_rcu_ptr_, percpu_trusted_ptr_";
+
+    private static ulong ThrowNoPerCpuVariable(RuntimeEnv env, ulong pointer, int id) =>
         throw new ExecutionFaultException(
             FaultKind.HelperFailed,
-            $"R1 type=scalar expected=percpu_ptr_ (0x{pointer:x}; {Isa.HelperNames.Name(id)}#{id}: this VM has no per-CPU kernel variables)");
+            $"R1 type={ArgType(env, pointer)} {PerCpuPointerExpected} (0x{pointer:x}; {Isa.HelperNames.Name(id)}#{id}: this VM has no per-CPU kernel variables)");
+
+    // What the verifier would have called the register: the kind of memory the address lies in (reg_type_str()).
+    private static string ArgType(RuntimeEnv env, ulong address)
+    {
+        int i = env.Regions.Find(address, 1, write: false);
+        return i < 0 ? "scalar" : env.Regions[i].Kind switch
+        {
+            RegionKind.Stack => "fp",
+            RegionKind.Packet => "pkt",
+            RegionKind.Context => "ctx",
+            RegionKind.MapValue or RegionKind.GlobalData => "map_value",
+            _ => "mem",
+        };
+    }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowArgType(string type, string expected) =>
+        throw new ExecutionFaultException(FaultKind.HelperFailed, $"R1 type={type} expected={expected}");
 }

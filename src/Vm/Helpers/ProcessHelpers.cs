@@ -88,7 +88,7 @@ public static class ProcessHelpers
 
     /// <summary>bpf_current_task_under_cgroup(map, index) (37): 1 when the task is in the cgroup at
     /// <c>index</c> of the BPF_MAP_TYPE_CGROUP_ARRAY (or below it), else 0; -E2BIG for an index past the end,
-    /// -EAGAIN for an empty slot.</summary>
+    /// -EAGAIN for an empty slot (every slot of a cgroup array that is not an <see cref="ICgroupArrayMap"/>).</summary>
     public static ulong CurrentTaskUnderCgroup(ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, RuntimeEnv env)
     {
         ArgumentNullException.ThrowIfNull(env);
@@ -100,12 +100,10 @@ public static class ProcessHelpers
             return Err(Errno.E2BIG);
         }
 
-        if (map is not ICgroupArrayMap cgroups)
-        {
-            throw new ExecutionFaultException(FaultKind.NotSupported, $"map {map.Name}: this cgroup array cannot resolve its cgroups");
-        }
-
-        if (!cgroups.TryGetCgroupId(index, out ulong id))
+        // A cgroup array that cannot hold cgroups (the VM's placeholder: user space cannot store a cgroup fd in it) has
+        // every slot empty, as the kernel's has before user space fills it.
+        ulong id = 0;
+        if (map is not ICgroupArrayMap cgroups || !cgroups.TryGetCgroupId(index, out id))
         {
             return Err(Errno.EAGAIN);
         }

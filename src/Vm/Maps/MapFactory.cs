@@ -11,6 +11,8 @@ namespace VethXdp.Vm.Maps;
 /// for PERF_EVENT_ARRAY, which gets one entry per possible CPU as libbpf gives it. The created map's
 /// <see cref="BpfMap.Spec"/> holds the sizes actually used (PERF_EVENT_ARRAY's CPU count; LRU maps with
 /// BPF_F_NO_COMMON_LRU rounded to a multiple of the CPU count, as the kernel rounds them).
+/// The kernel's other map types (sockmap, stack_trace, the local storages, ...) are created as
+/// <see cref="UnmodelledMap"/> placeholders, so that objects holding one load as the kernel loads them.
 /// Maps are not thread-safe: one simulated CPU at a time operates on a map (the <c>cpu</c> arguments say which).
 /// </remarks>
 public static class MapFactory
@@ -83,6 +85,7 @@ public static class MapFactory
         MapType.Ringbuf => new RingBufMap(s, cpus),
         MapType.Queue or MapType.Stack => new QueueStackMap(s, cpus),
         MapType.BloomFilter => new BloomFilterMap(s, cpus),
+        _ when UnmodelledMap.IsUnmodelled(s.Type) => new UnmodelledMap(s, cpus),
         _ => throw new MapCreateException(s.Name, "map type " + MapTypeNames.ToName(s.Type) + " is not supported", Errno.EINVAL),
     };
 
@@ -100,7 +103,7 @@ public static class MapFactory
             throw Refuse(name, what, Errno.EINVAL);
         }
 
-        if (s.MaxEntries == 0)
+        if (s.MaxEntries == 0 && !UnmodelledMap.RequiresZeroMaxEntries(type))
         {
             if (type != MapType.PerfEventArray)
             {
@@ -285,7 +288,7 @@ public static class MapFactory
         MapType.PercpuHash or MapType.LruHash or MapType.LruPercpuHash or MapType.LpmTrie or MapType.ProgArray or
         MapType.PerfEventArray or MapType.Devmap or MapType.DevmapHash or MapType.Cpumap or MapType.Xskmap or
         MapType.ArrayOfMaps or MapType.HashOfMaps or MapType.Ringbuf or MapType.Queue or MapType.Stack or
-        MapType.BloomFilter;
+        MapType.BloomFilter || UnmodelledMap.IsUnmodelled(type);
 
     private static void CheckArray(MapSpec s, uint flags, string t)
     {

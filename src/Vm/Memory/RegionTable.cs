@@ -42,7 +42,7 @@ public sealed class RegionTable
 
             for (int i = 0; i < _count; i++)
             {
-                var r = _regions[i];
+                ref readonly var r = ref _regions[i];
                 if (r.Length != 0 && region.Start < r.End && r.Start < region.End)
                 {
                     throw new InvalidOperationException($"region {region} overlaps {r}");

@@ -230,6 +230,14 @@ public sealed class XdpRunner : IDisposable
                 : $"rx_queue_index {queue} without an ingress_ifindex: BPF_PROG_TEST_RUN refuses it (-EINVAL)";
         }
 
+        // Without a network (RunOptions.Network null: `vethxdp run --ifindex N`), the caller names the device the frame
+        // arrives on, and it exists with the queue asked for: --ifindex sets ingress_ifindex for the program to read,
+        // not a device lookup. With a network, the kernel's checks apply (docs/differences.md).
+        if (Options.Network is null)
+        {
+            return null;
+        }
+
         if (ingress > int.MaxValue || network.FindInterface((int)ingress) is not { } device)
         {
             return $"ingress_ifindex {ingress}: no such device in the network: BPF_PROG_TEST_RUN refuses it (-ENODEV)";

@@ -174,6 +174,43 @@ public class CfgCheckTests
     }
 
     [Fact]
+    public void Check_EmptyProgram_E2bigWithoutLog()
+    {
+        // linux: BPF_PROG_LOAD with insn_cnt 0 fails with E2BIG and an empty log
+        var log = new VerifierLog(VerifierLogLevel.Level1);
+        var r = CfgCheck.Check([], log: log);
+        Assert.Equal(new VerifierError(-1, RejectKind.TooComplex, string.Empty), r.Error);
+        Assert.Equal("E2BIG", r.Error!.ErrnoName);
+        Assert.Equal(string.Empty, log.ToString());
+    }
+
+    [Fact]
+    public void Check_257Functions_TooManySubprograms()
+    {
+        // linux (log level 1): "too many subprograms", E2BIG
+        const int calls = 256;
+        var slots = new List<Instruction> { Mov(0, 0) };
+        int bodyStart = 1 + calls + 1;
+        for (int k = 0; k < calls; k++)
+        {
+            slots.Add(CallLocal(bodyStart + (2 * k) - slots.Count - 1));
+        }
+
+        slots.Add(Exit);
+        for (int k = 0; k < calls; k++)
+        {
+            slots.Add(Mov(0, 0));
+            slots.Add(Exit);
+        }
+
+        var log = new VerifierLog(VerifierLogLevel.Level1);
+        var r = CfgCheck.Check(slots.ToArray(), log: log);
+        log.WriteStats(new VerifierStats());
+        Assert.Equal(RejectKind.TooComplex, r.Error?.Kind);
+        Assert.Equal("too many subprograms\n" + Processed0, log.ToString());
+    }
+
+    [Fact]
     public void Check_CallsWithoutCapBpf_Eperm()
     {
         var (r, _) = Run(Asm("r0 = 0\ncall pc+1\nexit\nr0 = 1\nexit"), new CfgOptions { BpfCapable = false });

@@ -72,7 +72,7 @@ public class TnumTests
     [Fact]
     public void Bswap_ByteOrder()
     {
-        Assert.Equal(new Tnum(0x3412, 0xff00), Tnum.Bswap16(new Tnum(0x1234_5612, 0x00ff)));
+        Assert.Equal(new Tnum(0x1256, 0xff00), Tnum.Bswap16(new Tnum(0x1234_5612, 0x00ff)));
         Assert.Equal(new Tnum(0x7856_3412, 0), Tnum.Bswap32(Tnum.Const(0xaaaa_1234_5678)));
         Assert.Equal(Tnum.Const(0x0100_0000_0000_0000), Tnum.Bswap64(Tnum.Const(1)));
     }

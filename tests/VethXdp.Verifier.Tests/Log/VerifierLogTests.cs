@@ -8,7 +8,7 @@ public class VerifierLogTests
     private static string[]? ReferenceLines(string file)
     {
         string? dir = TestPaths.ReferenceDir;
-        return dir is null ? null : File.ReadAllLines(Path.Combine(dir, file));
+        return dir is null ? null : File.ReadAllLines(Path.Combine(dir, file)).Where(l => l.Length > 0).ToArray();
     }
 
     [SkippableFact]

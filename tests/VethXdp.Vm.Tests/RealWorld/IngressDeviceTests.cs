@@ -31,7 +31,7 @@ public class IngressDeviceTests
     [Fact]
     public void Run_UnknownIfindex_RefusedEnodev()
     {
-        var o = Rt.RunOnce(IfindexAndQueue, options: new RunOptions { Ifindex = 9 });
+        var o = Rt.RunOnce(IfindexAndQueue, options: new RunOptions { Ifindex = 9, Network = new NetEnvironment() });
         Assert.NotNull(o.Error);
         Assert.Contains("ingress_ifindex 9", o.Error.Message, StringComparison.Ordinal);
         Assert.EndsWith("(-ENODEV)", o.Error.Message, StringComparison.Ordinal);
@@ -40,10 +40,19 @@ public class IngressDeviceTests
     [Fact]
     public void Run_QueuePastTheDevicesQueues_RefusedEinval()
     {
-        var o = Rt.RunOnce(IfindexAndQueue, options: new RunOptions { RxQueue = 1 });
+        var o = Rt.RunOnce(IfindexAndQueue, options: new RunOptions { RxQueue = 1, Network = new NetEnvironment() });
         Assert.NotNull(o.Error);
         Assert.Contains("lo has 1 receive queue", o.Error.Message, StringComparison.Ordinal);
         Assert.EndsWith("(-EINVAL)", o.Error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_WithoutNetwork_AnyIfindexAndQueueAreWhatTheProgramReads()
+    {
+        // `vethxdp run --ifindex 9 --rx-queue 1`: no device model, the program sees what the caller says.
+        var o = Rt.RunOnce(IfindexAndQueue, options: new RunOptions { Ifindex = 9, RxQueue = 1 });
+        Assert.Null(o.Error);
+        Assert.Equal(901u, o.Retval);
     }
 
     [Fact]
