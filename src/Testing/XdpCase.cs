@@ -49,7 +49,7 @@ public readonly struct XdpCase
     public XdpError? Error => Result.Error;
 
     /// <summary>True when the runner refused the frame before the program ran, as BPF_PROG_TEST_RUN would (shorter than
-    /// 14 bytes, too long, an ingress ifindex that names no device): not the program's fault.</summary>
+    /// 14 bytes, too long, an ingress device or queue that does not exist): not the program's fault.</summary>
     public bool Refused => Result.Error is { Insn: null } e
         && (Input.Length < XdpBuffer.EthHeaderLength || Input.Length > XdpBuffer.MaxFrameSize
             || e.Message.Contains("BPF_PROG_TEST_RUN refuses", StringComparison.Ordinal));

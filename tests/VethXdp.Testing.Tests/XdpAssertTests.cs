@@ -123,10 +123,10 @@ public class XdpAssertTests
     }
 
     [Fact]
-    public void Refused_IfindexWithoutDevice_NotAFault()
+    public void Refused_QueueWithoutIfindex_NotAFault()
     {
-        // BPF_PROG_TEST_RUN refuses an ingress ifindex that names no device: a refusal, not the program's fault.
-        using var p = XdpProperty.For(Corpus.Xdp("xdp_pass")).WithRunOptions(new RunOptions { Ifindex = 3 });
+        // BPF_PROG_TEST_RUN refuses an rx_queue_index without an ingress_ifindex: a refusal, not the program's fault.
+        using var p = XdpProperty.For(Corpus.Xdp("xdp_pass")).WithRunOptions(new RunOptions { Ifindex = 0, RxQueue = 1 });
         var c = p.RunFrame(Frames.Spec().Generate(2));
         Assert.True(c.Refused, c.Summary);
         Assert.False(c.Faulted);

@@ -6,6 +6,10 @@ public sealed record TraceRecord
     /// <summary>Its number in the run, from 1 (the order instructions started in).</summary>
     public required long Step { get; init; }
 
+    /// <summary>Which run of the interpreter it belongs to, from 0: the packet's run is the last; BPF timer callbacks
+    /// that fired before the packet run before it (each its own run).</summary>
+    public int Run { get; init; }
+
     /// <summary>The program it belongs to (differs from the traced one after a tail call).</summary>
     public required string Program { get; init; }
 

@@ -156,7 +156,7 @@ public sealed class TraceRecorder : IExecutionTracer
             _sorted = false;
         }
 
-        _records.Add((_segment, record));
+        _records.Add((_segment, record with { Run = _segment }));
         _view = null;
     }
 

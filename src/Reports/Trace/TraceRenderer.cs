@@ -11,7 +11,7 @@ namespace VethXdp.Reports.Trace;
 /// instruction: step, slot, the instruction (indented by call depth), and what it did: the jump taken or not, the
 /// call and its result, the memory it read or wrote, the registers it changed (old -&gt; new, and where a new pointer
 /// points). The verdict comes last.
-/// JSON: one object per instruction, <c>{"step", "prog", "insn", "frame", "func", "text", "line", "source", "regs",
+/// JSON: one object per instruction, <c>{"step", "run", "prog", "insn", "frame", "func", "text", "line", "source", "regs",
 /// "old", "ptr", "mem", "call", "taken"}</c>, then one verdict object <c>{"verdict", "retval", "instructions",
 /// "redirect", "error", "data", "dropped"}</c>.
 /// </remarks>
@@ -37,8 +37,18 @@ public static class TraceRenderer
         string? shownLine = null;
         string? shownProgram = null;
         int shownFrame = -1;
-        foreach (var r in recorder.Records)
+        int shownRun = -1;
+        var records = recorder.Records;
+        int lastRun = records.Count > 0 ? records[^1].Run : 0;
+        foreach (var r in records)
         {
+            if (r.Run != shownRun && lastRun > 0)
+            {
+                w.WriteLine(r.Run < lastRun ? "; a BPF timer callback that fired before the packet:" : "; the packet:");
+                shownRun = r.Run;
+                shownLine = null;
+            }
+
             string indent = new(' ', 2 * r.Frame);
             if (r.Line is not null && (r.Line != shownLine || r.Program != shownProgram || r.Frame != shownFrame))
             {
@@ -182,6 +192,7 @@ public static class TraceRenderer
     {
         w.WriteStartObject();
         w.WriteNumber("step", r.Step);
+        w.WriteNumber("run", r.Run);
         w.WriteString("prog", r.Program);
         w.WriteNumber("insn", r.Insn);
         w.WriteNumber("frame", r.Frame);

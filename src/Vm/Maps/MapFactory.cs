@@ -85,6 +85,7 @@ public static class MapFactory
         MapType.Ringbuf => new RingBufMap(s, cpus),
         MapType.Queue or MapType.Stack => new QueueStackMap(s, cpus),
         MapType.BloomFilter => new BloomFilterMap(s, cpus),
+        MapType.TaskStorage or MapType.CgrpStorage => new VethXdp.Vm.Helpers.LocalStorageMap(s, cpus),
         _ when UnmodelledMap.IsUnmodelled(s.Type) => new UnmodelledMap(s, cpus),
         _ => throw new MapCreateException(s.Name, "map type " + MapTypeNames.ToName(s.Type) + " is not supported", Errno.EINVAL),
     };

@@ -101,6 +101,34 @@ public class XdpTraceTests
         Assert.StartsWith("error at insn 10 (w6 |= w2 @ xdp_loops.c:71): ", TraceRenderer.VerdictText(v), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Run_TimerFiresBeforeThePacket_TracesItAsAnEarlierRun()
+    {
+        // xdp_timers arms an hour-long idle timer per session; with the clock 4000 s further on per packet, packet 3
+        // finds an expired timer, whose callback runs (in frame 1) before the packet's own run starts at step 1.
+        using var loaded = LoadedObject.Open(Corpus.Object("xdp_timers.v4.o"));
+        using var runner = new XdpRunner(loaded, null, new RunOptions { TimeStepNs = 4_000_000_000_000 });
+        for (int i = 0; i < 3; i++)
+        {
+            runner.Run(Packet("timers.pcap", i));
+        }
+
+        var recorder = new TraceRecorder(loaded.Maps);
+        XdpTrace.Run(runner, Packet("timers.pcap", 3), recorder);
+        var r = recorder.Records;
+
+        Assert.Equal((0, 1, 1L), (r[0].Run, r[0].Frame, r[0].Step));
+        int packet = r.ToList().FindIndex(x => x.Run == 1);
+        Assert.True(packet > 0);
+        Assert.Equal(("exit", 1), (r[packet - 1].Call!.Kind, r[packet - 1].Frame));   // the callback's exit
+        Assert.Equal((1L, 0, 0), (r[packet].Step, r[packet].Frame, r[packet].Insn));
+        Assert.All(r.Skip(packet), x => Assert.Equal(1, x.Run));
+        Assert.Equal(recorder.Verdict!.Instructions, r.Count - packet);
+        string text = TraceRenderer.RenderText(recorder);
+        Assert.StartsWith("; a BPF timer callback that fired before the packet:\n", text, StringComparison.Ordinal);
+        Assert.Contains("\n; the packet:\n", text, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("xdp_loops.v4.o", null, "basic_mixed.pcap")]
     [InlineData("xdp_subprogs.v4.o", null, "basic_mixed.pcap")]
@@ -143,7 +171,7 @@ public class XdpTraceTests
         {
             var o = first.RootElement;
             Assert.Equal(
-                ["step", "prog", "insn", "frame", "func", "text", "line", "source", "regs", "old", "ptr", "mem", "call", "taken"],
+                ["step", "run", "prog", "insn", "frame", "func", "text", "line", "source", "regs", "old", "ptr", "mem", "call", "taken"],
                 o.EnumerateObject().Select(p => p.Name));
             Assert.Equal(1, o.GetProperty("step").GetInt64());
             Assert.Equal("w0 = 1", o.GetProperty("text").GetString());

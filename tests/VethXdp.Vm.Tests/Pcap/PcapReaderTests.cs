@@ -676,7 +676,9 @@ public class PcapReaderTests
             long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
             Assert.Equal(count, n);
             Assert.True(sum > 0);
-            Assert.True(allocated < 1024, $"{allocated} bytes allocated over {count - 1_000} records");
+            // Any per-record allocation (an object is at least 24 bytes) would come to megabytes over these records; the
+            // allowance covers one-off runtime work on this thread under load (tiering, OSR), which is not per record.
+            Assert.True(allocated < 64 * 1024, $"{allocated} bytes allocated over {count - 1_000} records");
         }
     }
 

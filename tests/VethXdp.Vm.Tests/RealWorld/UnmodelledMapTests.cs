@@ -14,12 +14,21 @@ public class UnmodelledMapTests
         new() { Name = name, Type = type, KeySize = key, ValueSize = value, MaxEntries = max, Flags = flags };
 
     [Theory]
+    [InlineData(MapType.TaskStorage)]
+    [InlineData(MapType.CgrpStorage)]
+    public void Create_TaskOrCgroupStorage_IsALocalStorageMap(MapType type)
+    {
+        using var map = MapFactory.Create(Spec("m", type, 4u, 8u, 0u, MapFlags.NoPrealloc), 2);
+        Assert.IsType<VethXdp.Vm.Helpers.LocalStorageMap>(map);
+    }
+
+    [Theory]
     [InlineData(MapType.ReuseportSockarray, 4u, 8u, 16u, 0u)]
     [InlineData(MapType.Sockmap, 4u, 8u, 16u, 0u)]
     [InlineData(MapType.Sockhash, 4u, 8u, 16u, 0u)]
     [InlineData(MapType.StackTrace, 4u, 8u, 16u, 0u)]
     [InlineData(MapType.SkStorage, 4u, 8u, 0u, MapFlags.NoPrealloc)]
-    [InlineData(MapType.TaskStorage, 4u, 8u, 0u, MapFlags.NoPrealloc)]
+    [InlineData(MapType.InodeStorage, 4u, 8u, 0u, MapFlags.NoPrealloc)]
     [InlineData(MapType.CgroupStorage, 12u, 8u, 0u, 0u)]
     public void Create_KernelTypeNotModelled_PlaceholderThatListsNothing(MapType type, uint key, uint value, uint max, uint flags)
     {
