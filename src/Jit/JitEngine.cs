@@ -270,7 +270,7 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
     {
         _s.Executed = 0;
         _s.Depth = 0;
-        _s.Current = _main;
+        _s.Abort = false;
         SetContext(contextRegion, ctx);
         _s.LdPacket = ldPacket;
         _s.LdPacketLength = ldPacketLength;

@@ -15,11 +15,3 @@ public static class Frames
     /// <summary>The arbitrary of <see cref="Spec"/>: generator and shrinker.</summary>
     public static Arbitrary<Frame> Arbitrary() => FrameSpec.Default.ToArbitrary();
 }
-
-/// <summary>For <c>[Property(Arbitrary = new[] { typeof(FrameArbitraries) })]</c>: FsCheck then generates
-/// <see cref="Frame"/> parameters from <see cref="Frames.Spec"/>.</summary>
-public static class FrameArbitraries
-{
-    /// <summary>Frames of the default spec.</summary>
-    public static Arbitrary<Frame> Frame() => Frames.Arbitrary();
-}

@@ -198,6 +198,13 @@ public class FrameGenerationTests
     }
 
     [Fact]
+    public void Payload_Range_EveryPayloadInIt()
+    {
+        var frames = Frames.Spec().WellFormed().Payload(50, 60).Sample(300, seed: 12);
+        Assert.All(frames, f => Assert.InRange(f.Payload.Length, 50, 60));
+    }
+
+    [Fact]
     public void Where_Filter_HoldsForEveryFrame()
     {
         var frames = Frames.Spec().Where(f => f.Length % 2 == 0).Sample(100, seed: 1);

@@ -492,7 +492,7 @@ internal sealed class FrameGenerator(FrameSpec spec, FrameRandom rng, int size)
         int length = _rng.Percent(25) ? min : _rng.Next(min, max);
         if (headers[^1] is EthernetHeader or VlanTag && length == 0 && _rng.Percent(50))
         {
-            length = Math.Min(_spec.PayloadMax, 46);    // an "other" EtherType frame padded to the 60-byte minimum
+            length = Math.Clamp(46, min, _spec.PayloadMax);    // an "other" EtherType frame padded to the 60-byte minimum
         }
 
         return _rng.Percent(30) ? new byte[length] : _rng.Bytes(length);

@@ -243,13 +243,9 @@ public sealed unsafe partial class BpfInterpreter
         {
             return helper(regs[1], regs[2], regs[3], regs[4], regs[5], Env);
         }
-        catch (ExecutionFaultException e) when (e.Pc < 0)
+        catch (Exception e) when (e is not ExecutionFaultException { Pc: >= 0 })
         {
-            throw new ExecutionFaultException(pc, e.Kind, e.Reason, e);
-        }
-        catch (Exception e) when (e is not ExecutionFaultException)
-        {
-            throw new ExecutionFaultException(pc, FaultKind.HelperFailed, $"helper {_helpers.GetName((int)id) ?? "#" + id} failed: {e.Message}", e);
+            throw ExecutionFaults.FromHelper(pc, kfunc: false, id, _helpers, e)!;
         }
     }
 
@@ -266,13 +262,9 @@ public sealed unsafe partial class BpfInterpreter
         {
             return kfunc(regs[1], regs[2], regs[3], regs[4], regs[5], Env);
         }
-        catch (ExecutionFaultException e) when (e.Pc < 0)
+        catch (Exception e) when (e is not ExecutionFaultException { Pc: >= 0 })
         {
-            throw new ExecutionFaultException(pc, e.Kind, e.Reason, e);
-        }
-        catch (Exception e) when (e is not ExecutionFaultException)
-        {
-            throw new ExecutionFaultException(pc, FaultKind.HelperFailed, $"kfunc {_helpers.GetKfuncName(id)} failed: {e.Message}", e);
+            throw ExecutionFaults.FromHelper(pc, kfunc: true, id, _helpers, e)!;
         }
     }
 
@@ -286,6 +278,6 @@ public sealed unsafe partial class BpfInterpreter
             return program;
         }
 
-        throw new ExecutionFaultException(pc, FaultKind.HelperFailed, $"tail call target is not a program this engine can run ({target?.GetType().Name})");
+        throw ExecutionFaults.TailCallTarget(pc, target);
     }
 }

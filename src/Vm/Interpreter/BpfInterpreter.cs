@@ -247,7 +247,7 @@ public sealed unsafe partial class BpfInterpreter : IDisposable, IBpfCallbackInv
             // A function of another program: a timer callback set by a tail-called program, for instance.
             if (!ExecutableProgram.TryFindFunction(function, out var other, out pc))
             {
-                throw new ExecutionFaultException(FaultKind.HelperFailed, $"0x{function:x} is not the address of a function of {program.Name}");
+                throw ExecutionFaults.NotAFunction(function, program.Name);
             }
 
             program = other;
@@ -273,7 +273,7 @@ public sealed unsafe partial class BpfInterpreter : IDisposable, IBpfCallbackInv
                 _running = false;
             }
 
-            throw new ExecutionFaultException(FaultKind.CallStackExceeded, $"the call stack of {MaxCallFrames} frames is exceeded by a callback");
+            throw ExecutionFaults.CallbackStackExceeded();
         }
 
         var regions = Env.Regions;
