@@ -110,6 +110,9 @@ public static class JitCompiler
     }
 
     // Registers come from state.Args; the counters and the environment into locals; then the entry switch.
+    // Locals rather than fields: the .NET JIT keeps them in machine registers across the whole method (the kernel's
+    // x86 JIT maps r0-r10 onto fixed registers the same way). Everything that must survive a call into a helper
+    // (the instruction count, the depth) is stored to the state around the call and reloaded after it.
     private static void EmitPrologue(EmitContext cx)
     {
         var il = cx.Il;

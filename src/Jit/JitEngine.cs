@@ -283,6 +283,9 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
     }
 
     // Runs one activation (a run, or a callback) and turns what its helpers threw into the interpreter's faults.
+    // The interpreter wraps per helper call; here one handler per activation does the same work: the innermost
+    // activation catches first, the state still names the call in progress (its program and index), and a fault
+    // that already names an instruction (from a nested activation, or from the compiled code itself) passes through.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ulong Activate(JitProgram code, int entry, int depth)
     {

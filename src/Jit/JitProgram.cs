@@ -65,7 +65,8 @@ public sealed class JitProgram
     internal int EntryOf(int pc) => (uint)pc < (uint)_entryOf.Length ? _entryOf[pc] : -1;
 
     /// <summary>This program compiled with one more entry, at <paramref name="pc"/> (a callback a helper was given an
-    /// address for that no call or function address names). Compiled once, then cached.</summary>
+    /// address for that no call or function address names). Compiled once, then cached. Always checked: the verifier
+    /// vouches only for the function starts it saw (kernel: a PTR_TO_FUNC cannot be moved), not for other entries.</summary>
     internal JitProgram WithEntry(int pc)
     {
         lock (_variantsLock)
@@ -73,7 +74,7 @@ public sealed class JitProgram
             _variants ??= [];
             if (!_variants.TryGetValue(pc, out var variant))
             {
-                variant = JitCompiler.CompileCore(Executable, Helpers, Mode, Options with { DumpIl = null }, pc);
+                variant = JitCompiler.CompileCore(Executable, Helpers, JitMode.Checked, Options with { DumpIl = null }, pc);
                 _variants[pc] = variant;
             }
 

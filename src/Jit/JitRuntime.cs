@@ -16,6 +16,9 @@ namespace VethXdp.Jit;
 internal static unsafe class JitRuntime
 {
     // ---- checked loads (kernel: check_mem_access() is what the verifier proves; here it is checked per access) ----
+    // Each is the interpreter's CheckAccess + Read<T>: the region that holds every byte and allows the access (the
+    // last-hit cache makes that one subtraction and two compares in the common case), then the context rule: only a
+    // 4-byte load may read xdp_md. Unsigned compares throughout, so an address below a region wraps and fails.
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong LdxB(JitState s, ulong a, int pc)

@@ -102,6 +102,28 @@ public class AllocationTests
     }
 
     [Fact]
+    public void XdpRunner_TailCallChain_AllocatesNothingAfterTheFirstPacket()
+    {
+        string TailCall(int slot) => $"r6 = r1\nr1 = r6\nr2 = map[idx:0]\nr3 = {slot}\ncall bpf_tail_call\nr0 = 1\nexit";
+        using var obj = LoadedObject.Create(
+            [Xdp.Progs((0, "b"), (1, "c"))],
+            [Xdp.Prog(TailCall(0), "a"), Xdp.Prog(TailCall(1), "b"), Xdp.Prog("r0 = 2\nexit", "c")],
+            new LoadOptions { PossibleCpus = 2 });
+        using var runner = new XdpRunner(obj, "a", null, JitEngineFactory.Checked);
+        var frame = Xdp.Frame(64);
+        Assert.Equal(2u, runner.Run(frame).Retval);   // compiles b and c
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        uint sum = 0;
+        for (int i = 0; i < 10_000; i++)
+        {
+            sum += runner.Run(frame).Retval;
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(20_000u, sum);
+    }
+
+    [Fact]
     public void RunWithMemory_JitChecked_AllocatesNothing()
     {
         var prog = BpfProgram.Create(Prog(Mov64(R0, 0), I(Op.LdxB, R3, R1, 0), I(Op.Add64Reg, R0, R3), I(Op.StxB, R1, R0, 1), Exit()));

@@ -63,7 +63,7 @@ public class CorpusPacketProperties
 
     private static Gen<byte[]> Frame =>
         from i in Gen.Choose(0, s_frames.Value.Length - 1)
-        from edits in Gen.ListOf(Gen.Choose(0, 4096).Two(), Gen.Choose(0, 6))
+        from edits in Gen.Choose(0, 6).SelectMany(n => Gen.ArrayOf(Gen.Choose(0, 4096).Two(), n))
         from cut in Gen.Frequency((4, Gen.Constant(-1)), (1, Gen.Choose(0, 128)))
         from extra in Gen.Frequency((4, Gen.Constant(0)), (1, Gen.Choose(1, 64)))
         select Mutate(s_frames.Value[i], edits, cut, extra);
@@ -88,8 +88,8 @@ public class CorpusPacketProperties
     {
         var programs = s_programs.Value;
         var cases = from p in Gen.Choose(0, programs.Length - 1)
-                    from frames in Gen.ListOf(Frame, Gen.Choose(1, 4))
-                    select (Program: programs[p], Frames: frames.ToArray());
+                    from frames in Gen.Choose(1, 4).SelectMany(n => Gen.ArrayOf(Frame, n))
+                    select (Program: programs[p], Frames: frames);
         return Prop.ForAll(cases.ToArbitrary(), c =>
         {
             var interp = Run(c.Program.Object, c.Program.Program, c.Frames, null);

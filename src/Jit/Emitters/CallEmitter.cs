@@ -60,6 +60,10 @@ internal static class CallEmitter
 
     private static void EmitLocalCall(EmitContext cx, Instruction insn, int pc)
     {
+        // kernel: ___bpf_prog_run() JMP_CALL for BPF_PSEUDO_CALL. The interpreter keeps the same frames: r1-r5 pass
+        // as they are (the callee's arguments), r6-r9 and r10 come back on exit, the callee gets a fresh, zeroed
+        // 512-byte frame of its own. The return site is an index into the method's return switch, so no
+        // address ever needs to leave the method.
         var il = cx.Il;
         int site = cx.ReturnSites.Count;
         cx.ReturnSites.Add(cx.Labels[pc + 1]);
@@ -85,6 +89,9 @@ internal static class CallEmitter
 
     private static void EmitHelperCall(EmitContext cx, HelperFunc f, int pc)
     {
+        // kernel: fixup_bpf_calls() binds the helper's address at load; here the MethodInfo is bound at compile time.
+        // r1-r5 are passed by value: the helper cannot change the program's registers, only r0 (as in the
+        // interpreter; the kernel clobbers r1-r5, which the verifier then forbids reading).
         var il = cx.Il;
         BeforeCall(cx, pc);
         MethodInfo m = f.Method;
@@ -132,6 +139,9 @@ internal static class CallEmitter
         AfterCall(cx, pc);
     }
 
+    // What a helper that calls back (bpf_loop, for_each_map_elem, timers) or faults needs from the caller: the
+    // instruction count so far (the callback's instructions count against the same budget), the call's index (a
+    // fault without one gets it), the depth (the callback's frame goes one above).
     private static void BeforeCall(EmitContext cx, int pc)
     {
         var il = cx.Il;
