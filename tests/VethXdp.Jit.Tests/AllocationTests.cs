@@ -139,22 +139,7 @@ public class AllocationTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
-    [Fact]
-    public void Compile_TwoThousandProgramsDropped_MemoryDoesNotGrow()
-    {
-        var mem = new byte[8];
-        var weak = CompileAndRun(200, mem);
-        long before = Settle();
-        CompileAndRun(2000, mem);
-        long after = Settle();
-        Assert.False(weak.TryGetTarget(out _), "a dropped JitProgram is still alive");
-
-        // Each program is a distinct DynamicMethod of ~1.5 KB of IL and its native code; 2,000 kept alive would be
-        // several MB of managed memory alone.
-        Assert.True(after - before < 2_000_000, $"managed memory grew by {after - before} bytes over 2,000 compilations");
-    }
-
-    private static WeakReference<JitProgram> CompileAndRun(int count, byte[] mem)
+    internal static WeakReference<JitProgram> CompileAndRun(int count, byte[] mem)
     {
         WeakReference<JitProgram>? weak = null;
         for (int i = 0; i < count; i++)
@@ -168,7 +153,7 @@ public class AllocationTests
         return weak!;
     }
 
-    private static long Settle()
+    internal static long Settle()
     {
         for (int i = 0; i < 3; i++)
         {
@@ -177,5 +162,28 @@ public class AllocationTests
         }
 
         return GC.GetTotalMemory(forceFullCollection: true);
+    }
+}
+
+/// <summary>Tests that measure process-wide managed memory: they run alone, since other test classes allocate in parallel.</summary>
+[CollectionDefinition(nameof(ProcessMemoryCollection), DisableParallelization = true)]
+public sealed class ProcessMemoryCollection;
+
+[Collection(nameof(ProcessMemoryCollection))]
+public class CompileMemoryTests
+{
+    [Fact]
+    public void Compile_TwoThousandProgramsDropped_MemoryDoesNotGrow()
+    {
+        var mem = new byte[8];
+        var weak = AllocationTests.CompileAndRun(200, mem);
+        long before = AllocationTests.Settle();
+        AllocationTests.CompileAndRun(2000, mem);
+        long after = AllocationTests.Settle();
+        Assert.False(weak.TryGetTarget(out _), "a dropped JitProgram is still alive");
+
+        // Each program is a distinct DynamicMethod of ~1.5 KB of IL and its native code; 2,000 kept alive would be
+        // several MB of managed memory alone.
+        Assert.True(after - before < 2_000_000, $"managed memory grew by {after - before} bytes over 2,000 compilations");
     }
 }
