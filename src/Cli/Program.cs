@@ -26,6 +26,9 @@ public static class Program
         root.Subcommands.Add(DiffCommand.Create());
         root.Subcommands.Add(TraceCommand.Create());
         root.Subcommands.Add(CfgCommand.Create());
+        root.Subcommands.Add(VerifyCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(SimCommand.Create());
 
         var parse = root.Parse(PluginCommand.NormalizeArguments(args));
         if (parse.Errors.Count > 0)
