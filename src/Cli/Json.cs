@@ -12,11 +12,20 @@ internal static class Json
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    public static void Print(Action<Utf8JsonWriter> body)
+    private static readonly JsonWriterOptions s_lineOptions = new()
+    {
+        Indented = false,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static void Print(Action<Utf8JsonWriter> body) => Print(body, indented: true);
+
+    /// <summary>Prints one document; <paramref name="indented"/> false gives one line (the JSON-lines outputs).</summary>
+    public static void Print(Action<Utf8JsonWriter> body, bool indented)
     {
         Console.Out.Flush();
         using var stdout = Console.OpenStandardOutput();
-        using (var w = new Utf8JsonWriter(stdout, s_options))
+        using (var w = new Utf8JsonWriter(stdout, indented ? s_options : s_lineOptions))
         {
             body(w);
         }

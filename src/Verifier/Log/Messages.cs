@@ -4,7 +4,7 @@ namespace VethXdp.Verifier.Log;
 /// kernel/bpf/log.c), so that the kernel selftests' <c>__msg</c> strings match ours as substrings (STYLE C4).
 /// Templates use composite-format holes in the kernel's argument order; format them only on the cold (rejecting or
 /// logging) path.</summary>
-internal static class Msg
+internal static partial class Msg
 {
     // --- check_subprogs / add_subprog_and_kfunc -------------------------------------------------------------
     /// <summary>add_subprog: a BPF-to-BPF call or a function address (ld_imm64 src=4) outside the program. EINVAL.</summary>

@@ -77,8 +77,8 @@ public enum RegType : byte
 /// <code>
 ///  bit:  0          1         2          3        4         5          6            7           8..10
 ///       MAYBE_NULL MEM_RDONLY MEM_RINGBUF MEM_USER MEM_PERCPU OBJ_RELEASE PTR_UNTRUSTED MEM_UNINIT  DYNPTR_TYPE_*
-///  bit:  11              12        13           14         15       16            17            18
-///       MEM_FIXED_SIZE  MEM_ALLOC PTR_TRUSTED  MEM_RCU    NON_OWN  DYNPTR_SKB    DYNPTR_XDP    MEM_ALIGNED
+///  bit:  10              11        12           13         14       15            16            17          18        19
+///       MEM_FIXED_SIZE  MEM_ALLOC PTR_TRUSTED  MEM_RCU    NON_OWN  DYNPTR_SKB    DYNPTR_XDP    MEM_ALIGNED MEM_WRITE DYNPTR_SKB_META
 /// </code>
 /// </remarks>
 [Flags]
@@ -118,26 +118,32 @@ public enum RegTypeFlags : uint
     DynptrTypeRingbuf = 1 << 9,
 
     /// <summary>MEM_FIXED_SIZE: the size comes from the prototype's arg_size.</summary>
-    MemFixedSize = 1 << 11,
+    MemFixedSize = 1 << 10,
 
     /// <summary>MEM_ALLOC: <c>alloc_</c>.</summary>
-    MemAlloc = 1 << 12,
+    MemAlloc = 1 << 11,
 
     /// <summary>PTR_TRUSTED: <c>trusted_</c>.</summary>
-    PtrTrusted = 1 << 13,
+    PtrTrusted = 1 << 12,
 
     /// <summary>MEM_RCU: <c>rcu_</c>.</summary>
-    MemRcu = 1 << 14,
+    MemRcu = 1 << 13,
 
     /// <summary>NON_OWN_REF.</summary>
-    NonOwnRef = 1 << 15,
+    NonOwnRef = 1 << 14,
 
     /// <summary>DYNPTR_TYPE_SKB.</summary>
-    DynptrTypeSkb = 1 << 16,
+    DynptrTypeSkb = 1 << 15,
 
     /// <summary>DYNPTR_TYPE_XDP.</summary>
-    DynptrTypeXdp = 1 << 17,
+    DynptrTypeXdp = 1 << 16,
 
     /// <summary>MEM_ALIGNED.</summary>
-    MemAligned = 1 << 18,
+    MemAligned = 1 << 17,
+
+    /// <summary>MEM_WRITE: the helper writes the memory.</summary>
+    MemWrite = 1 << 18,
+
+    /// <summary>DYNPTR_TYPE_SKB_META.</summary>
+    DynptrTypeSkbMeta = 1 << 19,
 }

@@ -187,7 +187,27 @@ public static partial class ElfObjectReader
         SectionName = BtfMapsSection,
         BtfKeyTypeId = d.KeyTypeId,
         BtfValueTypeId = d.ValueTypeId,
+        SpinLockOffset = FindSpinLock(ctx.Btf, d.ValueTypeId),
     };
+
+    // kernel: btf_find_field(BPF_SPIN_LOCK): the value's member of type struct bpf_spin_lock, at top level.
+    private static int FindSpinLock(BtfSpec? btf, uint valueTypeId)
+    {
+        if (btf is null || valueTypeId == 0 || btf.SkipModsAndTypedefs(valueTypeId, out _) is not BtfComposite value)
+        {
+            return -1;
+        }
+
+        foreach (var m in value.Members)
+        {
+            if (btf.SkipModsAndTypedefs(m.TypeId, out _) is BtfComposite { Name: "bpf_spin_lock" })
+            {
+                return (int)(m.BitOffset / 8);
+            }
+        }
+
+        return -1;
+    }
 
     private static bool IsMapInMap(uint type) => type is (uint)MapType.ArrayOfMaps or (uint)MapType.HashOfMaps;
 

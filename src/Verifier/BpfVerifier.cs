@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using VethXdp.Verifier.Cfg;
+using VethXdp.Verifier.Checks;
+using VethXdp.Verifier.Context;
+using VethXdp.Verifier.Log;
+using VethXdp.Vm.Isa;
+using VethXdp.Vm.Maps;
+using VethXdp.Vm.Programs;
+
+namespace VethXdp.Verifier;
+
+/// <summary>How to verify: the program type (when the object does not say), the attach variant, the log level.</summary>
+public sealed record VerifierOptions
+{
+    /// <summary>The program type; null takes the program's own (from its section name).</summary>
+    public ProgramType? Type { get; init; }
+
+    /// <summary>expected_attach_type (BPF_XDP_DEVMAP = 33, BPF_XDP_CPUMAP = 34); null takes the program's own.</summary>
+    public uint? ExpectedAttachType { get; init; }
+
+    /// <summary>Loaded bound to a device (prog_ifindex with BPF_F_XDP_DEV_BOUND_ONLY).</summary>
+    public bool DeviceBound { get; init; }
+
+    /// <summary>BPF_F_STRICT_ALIGNMENT: check the alignment of every access as a strict-alignment architecture
+    /// would.</summary>
+    public bool StrictAlignment { get; init; }
+
+    /// <summary>The log level bits; level 1 by default (the kernel's default for a failed load's log).</summary>
+    public VerifierLogLevel LogLevel { get; init; } = VerifierLogLevel.Level1;
+}
+
+/// <summary>The outcome of <see cref="BpfVerifier.Verify(ProgramSpec, IReadOnlyList{MapSpec}, VerifierOptions?)"/>:
+/// accepted or the rejection, the log at the requested level, and the counters.</summary>
+public sealed class VerificationResult
+{
+    internal VerificationResult(VerifierError? error, string log, VerifierStats stats, ProgramType type)
+    {
+        Error = error;
+        Log = log;
+        Stats = stats;
+        Type = type;
+    }
+
+    /// <summary>True when the program would load.</summary>
+    public bool Accepted => Error is null;
+
+    /// <summary>The rejection, or null.</summary>
+    public VerifierError? Error { get; }
+
+    /// <summary>The log text.</summary>
+    public string Log { get; }
+
+    /// <summary>The counters of the closing line.</summary>
+    public VerifierStats Stats { get; }
+
+    /// <summary>The program type verified.</summary>
+    public ProgramType Type { get; }
+}
+
+/// <summary>The load-time verifier of Linux 6.18, reimplemented: control-flow checks, then the path-sensitive
+/// exploration over registers and stack, with the kernel's messages and log format.</summary>
+public static class BpfVerifier
+{
+    /// <summary>Verifies a linked program against the object's maps.</summary>
+    /// <param name="spec">The program (from <c>ElfObjectReader</c>, or built from assembly).</param>
+    /// <param name="maps">The object's maps, indexed as the program's map loads index them.</param>
+    /// <param name="options">Type, attach variant, log level.</param>
+    public static VerificationResult Verify(ProgramSpec spec, IReadOnlyList<MapSpec> maps, VerifierOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(maps);
+        options ??= new VerifierOptions();
+        var type = options.Type ?? spec.Type;
+        uint attach = options.ExpectedAttachType ?? spec.ExpectedAttachType;
+        var started = Stopwatch.GetTimestamp();
+        var log = new VerifierLog(options.LogLevel, spec.Lines);
+        var insns = spec.Slots.ToArray();
+        var stats = new VerifierStats();
+
+        if (PseudoLdImm64.Check(insns, maps, log) is { } early)
+        {
+            stats.VerificationTimeUsec = (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+            log.WriteStats(stats);
+            return new VerificationResult(early, log.ToString(), stats, type);
+        }
+
+        var cfg = CfgCheck.Check(spec, CfgOptions.Root, log);
+        if (!cfg.Ok)
+        {
+            stats.VerificationTimeUsec = (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+            var err = cfg.Error!;
+            if (err.Message.Length > 0)
+            {
+                log.WriteStats(stats);
+            }
+
+            return new VerificationResult(err, log.ToString(), stats, type);
+        }
+
+        if (log.IsLevel2)
+        {
+            WriteLiveRegsTable(log, insns, cfg, type);
+        }
+
+        var ctx = ContextModel.TryFor(type, attach, options.DeviceBound);
+        var prog = new ProgramContext(type, attach, ctx, options.DeviceBound, spec.Frags, options.StrictAlignment);
+        var env = new VerifierEnv(insns, prog, maps, cfg, log);
+        var error = ctx is null
+            ? new VerifierError(-1, RejectKind.NotSupported, $"program type {type} is not supported by this verifier")
+            : env.Run();
+        if (error is null)
+        {
+            error = CfgCheck.CheckMaxStackDepth(insns, cfg.Subprogs, env.StackDepth, CfgOptions.Root, log);
+        }
+
+        var s = env.Stats;
+        s.VerificationTimeUsec = (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+        s.StackDepths = env.StackDepth;
+        log.WriteStats(s);
+        string text = log.ToString();
+        if (error is null && options.LogLevel == VerifierLogLevel.Level1)
+        {
+            // a level-1 log of an accepted program is only its closing line
+            text = text[Math.Max(0, text.LastIndexOf("processed ", StringComparison.Ordinal))..];
+        }
+
+        return new VerificationResult(error, text, s, type);
+    }
+
+    /// <summary>Verifies assembled instructions as a program of <paramref name="type"/>.</summary>
+    /// <param name="program">The instructions.</param>
+    /// <param name="type">The program type.</param>
+    /// <param name="maps">Maps the instructions' map loads index.</param>
+    /// <param name="options">Attach variant and log level.</param>
+    public static VerificationResult Verify(BpfProgram program, ProgramType type, IReadOnlyList<MapSpec>? maps = null,
+        VerifierOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        var spec = new ProgramSpec
+        {
+            Name = program.Name,
+            SectionName = string.Empty,
+            Type = type,
+            Slots = program.Slots.ToArray(),
+        };
+        return Verify(spec, maps ?? [], (options ?? new VerifierOptions()) with { Type = type });
+    }
+
+    // Linux 6.18 prints the liveness table at level 2, after the function list.
+    private static void WriteLiveRegsTable(VerifierLog log, Instruction[] insns, CfgResult cfg, ProgramType type)
+    {
+        var live = LiveRegs.Compute(insns, cfg.Subprogs, type);
+        log.WriteLine("Live regs before insn:");
+        for (int i = 0; i < insns.Length; i++)
+        {
+            if (i > 0 && insns[i - 1].IsLdImm64)
+            {
+                continue;
+            }
+
+            string text = VerifierEnv.FormatInsnText(insns, i);
+            log.WriteLine($"{i,7}: {LiveRegs.Format(live[i])} {text}");
+        }
+    }
+}

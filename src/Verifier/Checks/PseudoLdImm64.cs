@@ -1,0 +1,96 @@
+using VethXdp.Verifier.Log;
+using VethXdp.Vm.Isa;
+using VethXdp.Vm.Maps;
+
+namespace VethXdp.Verifier.Checks;
+
+/// <summary>The pass before the control-flow checks (<c>resolve_pseudo_ldimm64()</c>): every opcode must exist, every
+/// 64-bit immediate load must have its second slot, and map loads must name a map that supports them.</summary>
+internal static class PseudoLdImm64
+{
+    /// <summary>Returns the first problem (and logs it), or null.</summary>
+    public static VerifierError? Check(Instruction[] insns, IReadOnlyList<MapSpec> maps, VerifierLog log)
+    {
+        VerifierError Fail(int insn, RejectKind kind, string msg)
+        {
+            log.WriteLine(msg);
+            return new VerifierError(insn, kind, msg);
+        }
+
+        for (int i = 0; i < insns.Length; i++)
+        {
+            var insn = insns[i];
+            // callx (0x8d) is in our table for the ISA; Linux's instruction table does not have it
+            if (!OpcodeTable.Get(insn.Opcode).IsValid || insn.Opcode == 0x8d)
+            {
+                return Fail(i, RejectKind.Invalid, $"unknown opcode {insn.Opcode:x2}");
+            }
+
+            if (insn.Class == OpClass.Ldx && (insn.Mode is not (MemMode.Mem or MemMode.MemSx) || insn.Imm != 0))
+            {
+                return Fail(i, RejectKind.Invalid, "BPF_LDX uses reserved fields");
+            }
+
+            if (!insn.IsLdImm64)
+            {
+                continue;
+            }
+
+            if (i == insns.Length - 1 || insns[i + 1].Opcode != 0 || insns[i + 1].DstReg != 0 || insns[i + 1].SrcReg != 0 ||
+                insns[i + 1].Offset != 0)
+            {
+                return Fail(i, RejectKind.Invalid, "invalid bpf_ld_imm64 insn");
+            }
+
+            int src = insn.SrcReg;
+            if (src is 0 or 4)
+            {
+                i++;
+                continue;
+            }
+
+            if (src is not (1 or 2 or 5 or 6) && src != 3)
+            {
+                return Fail(i, RejectKind.Invalid, "unrecognized bpf_ld_imm64 insn");
+            }
+
+            // src 5/6 index the fd_array: our map list plays that part, so without maps there is no fd_array
+            if (src is 5 or 6 && maps.Count == 0)
+            {
+                return Fail(i, RejectKind.Invalid, "fd_idx without fd_array is invalid");
+            }
+
+            if (src is 1 or 2 or 5 or 6)
+            {
+                if ((uint)insn.Imm >= (uint)maps.Count)
+                {
+                    return Fail(i, RejectKind.Invalid, $"fd {insn.Imm} is not pointing to valid bpf_map");
+                }
+
+                if (src is 2 or 6)
+                {
+                    var map = maps[insn.Imm];
+                    uint off = (uint)insns[i + 1].Imm;
+                    if (off >= 1u << 29)
+                    {
+                        return Fail(i, RejectKind.Invalid, $"direct value offset of {off} is not allowed");
+                    }
+
+                    if (map.Type != MapType.Array)
+                    {
+                        return Fail(i, RejectKind.Invalid, "no direct value access support for this map type");
+                    }
+
+                    if (map.MaxEntries != 1 || off >= map.ValueSize)
+                    {
+                        return Fail(i, RejectKind.NotSupported, $"invalid access to map value pointer, value_size={map.ValueSize} off={off}");
+                    }
+                }
+            }
+
+            i++;
+        }
+
+        return null;
+    }
+}

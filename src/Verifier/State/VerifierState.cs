@@ -1,0 +1,94 @@
+namespace VethXdp.Verifier.State;
+
+/// <summary>An acquired reference (<c>struct bpf_reference_state</c>): a ringbuf record, a socket, a lock.</summary>
+/// <param name="Id">The reference id.</param>
+/// <param name="InsnIdx">The instruction that acquired it.</param>
+/// <param name="Kind">What it is.</param>
+public readonly record struct RefState(int Id, int InsnIdx, RefKind Kind);
+
+/// <summary>Kinds of references (<c>enum ref_state_type</c>).</summary>
+public enum RefKind
+{
+    /// <summary>REF_TYPE_PTR: a pointer that must be released.</summary>
+    Ptr,
+
+    /// <summary>REF_TYPE_LOCK: a held bpf_spin_lock.</summary>
+    Lock,
+}
+
+/// <summary>A whole verifier state (<c>struct bpf_verifier_state</c>): the call frames, the references held, and
+/// the position.</summary>
+public sealed class VerifierState
+{
+    /// <summary>MAX_CALL_FRAMES.</summary>
+    public const int MaxCallFrames = 8;
+
+    /// <summary>The frames; <see cref="CurFrame"/> is the innermost.</summary>
+    public FuncState?[] Frames { get; } = new FuncState?[MaxCallFrames];
+
+    /// <summary>The innermost frame's index (<c>curframe</c>).</summary>
+    public int CurFrame { get; set; }
+
+    /// <summary>The references held, in acquisition order (<c>refs</c>).</summary>
+    public List<RefState> Refs { get; } = [];
+
+    /// <summary>The held spin lock's id, or 0 (<c>active_locks</c> / <c>active_lock_id</c>).</summary>
+    public int ActiveLockId { get; set; }
+
+    /// <summary>The map whose value holds the lock (<c>active_lock_ptr</c>), -1 for none.</summary>
+    public int ActiveLockMap { get; set; } = -1;
+
+    /// <summary>Ids of the explored states saved on this path (its ancestors at prune points): matching one of
+    /// them again means the path loops without changing anything.</summary>
+    public List<int> PathStates { get; } = [];
+
+    /// <summary>This state's id once saved as an explored state (0 before).</summary>
+    public int SavedId { get; set; }
+
+    /// <summary>The innermost frame.</summary>
+    public FuncState Cur => Frames[CurFrame]!;
+
+    /// <summary>A deep copy (<c>copy_verifier_state</c>).</summary>
+    public VerifierState Clone()
+    {
+        var s = new VerifierState { CurFrame = CurFrame, ActiveLockId = ActiveLockId, ActiveLockMap = ActiveLockMap };
+        for (int i = 0; i <= CurFrame; i++)
+        {
+            var f = new FuncState();
+            f.CopyFrom(Frames[i]!);
+            s.Frames[i] = f;
+        }
+
+        s.Refs.AddRange(Refs);
+        s.PathStates.AddRange(PathStates);
+        return s;
+    }
+
+    /// <summary>Exact equality of every frame and reference (a conservative <c>states_equal</c>).</summary>
+    public bool ExactlyEquals(VerifierState other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        if (CurFrame != other.CurFrame || ActiveLockId != other.ActiveLockId || Refs.Count != other.Refs.Count)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < Refs.Count; i++)
+        {
+            if (Refs[i].Id != other.Refs[i].Id || Refs[i].Kind != other.Refs[i].Kind)
+            {
+                return false;
+            }
+        }
+
+        for (int i = 0; i <= CurFrame; i++)
+        {
+            if (!Frames[i]!.ExactlyEquals(other.Frames[i]!))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}
