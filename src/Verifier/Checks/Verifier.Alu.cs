@@ -164,8 +164,21 @@ internal sealed partial class VerifierEnv
                     return;
                 }
 
+                // w1 = w2 of a value that fits in 32 bits links the two (a later comparison of either refines
+                // both); a wider source must not be linked, or the 64-bit bounds would leak into the 32-bit copy.
+                bool fits32 = insn.Offset == 0 && RegWidth(s) <= 32;
+                if (fits32 && s.Id == 0 && !s.IsConst)
+                {
+                    s.Id = NewId();
+                    Reg(src).Id = s.Id;
+                }
+
                 d = s;
-                d.Id = 0;
+                if (!fits32)
+                {
+                    d.Id = 0;
+                }
+
                 d.Precise = s.Precise;
                 ScalarBounds.Mov(ref d.Bounds, s.Bounds, insn);
             }

@@ -14,7 +14,7 @@ internal sealed partial class VerifierEnv
 {
     private const long MaxVarSiz = 1 << 29; // BPF_MAX_VAR_SIZ
     private const int FuncTailCall = 12, FuncLoop = 181, FuncForEachMapElem = 164, FuncMapLookupElem = 1;
-    private const int FuncSpinLock = 93, FuncSpinUnlock = 94, FuncGetSmpProcessorId = 8;
+    private const int FuncSpinLock = 93, FuncSpinUnlock = 94, FuncGetSmpProcessorId = 8, FuncDynptrData = 203;
 
     /// <summary>check_helper_call()'s scratch (<c>struct bpf_call_arg_meta</c>).</summary>
     private struct CallMeta
@@ -53,9 +53,41 @@ internal sealed partial class VerifierEnv
         }
 
         var meta = new CallMeta { MapIndex = -1, ConstMapKey = -1, Subprogno = -1 };
+        int dynptrReleaseRegno = 0;
         for (int arg = 0; arg < 5; arg++)
         {
+            var a = fn.Args[arg];
+            if (a.Type == ArgType.PtrToDynptr)
+            {
+                int regno = arg + 1;
+                CheckRegRead(regno);
+                int dynId = 0, dynRef = 0;
+                RegTypeFlags dynType = 0;
+                if (a.Releases)
+                {
+                    if (Reg(regno).Type != RegType.PtrToStack)
+                    {
+                        Fail(RejectKind.Invalid, "cannot release unowned const bpf_dynptr");
+                    }
+
+                    dynptrReleaseRegno = regno;
+                }
+
+                ProcessDynptrFunc(regno, a.Flags, a.Uninit, a.ReadOnly, arg, ref dynId, ref dynType, ref dynRef);
+                if (funcId == FuncDynptrData && dynRef != 0)
+                {
+                    meta.RefObjId = dynRef; // bpf_dynptr_data: the slice shares the dynptr's reference
+                }
+
+                continue;
+            }
+
             CheckFuncArg(arg, ref meta, fn);
+        }
+
+        if (dynptrReleaseRegno != 0)
+        {
+            ReleaseDynptr(dynptrReleaseRegno);
         }
 
         if (meta.MapIndex >= 0)
@@ -162,7 +194,7 @@ internal sealed partial class VerifierEnv
             r0.Id = NewId();
         }
 
-        if (fn.IsPtrCast)
+        if (fn.IsPtrCast || funcId == FuncDynptrData)
         {
             r0.RefObjId = meta.RefObjId;
         }

@@ -36,7 +36,8 @@ internal sealed partial class VerifierEnv
 
             if (insn.SrcReg == 2)
             {
-                Fail(RejectKind.NotSupported, Msg.KfuncUnknown, $"(btf id {insn.Imm})");
+                CheckKfuncCall(insn);
+                return false;
             }
 
             CheckHelperCall(insn);

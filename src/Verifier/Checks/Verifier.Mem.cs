@@ -624,6 +624,7 @@ internal sealed partial class VerifierEnv
 
         off += (int)(long)ptr.Bounds.VarOff.Value;
         int slot = -off - 1, spi = slot / 8;
+        DestroyIfDynptrStackSlot(state, spi);
         ref var st = ref state.Stack[spi];
         MarkStackScratched(spi);
         RegState? value = valueRegno >= 0 ? Func.Regs[valueRegno] : null;

@@ -47,6 +47,13 @@ public struct RegState : IEquatable<RegState>
     /// <summary>For PTR_TO_BTF_ID: the kernel type's name (<c>ptr_</c> + name in the log).</summary>
     public string? BtfType;
 
+    /// <summary>For a dynptr's stack slots: this is the dynptr's first (lower-numbered, higher-address) slot
+    /// (<c>dynptr.first_slot</c>).</summary>
+    public bool DynptrFirstSlot;
+
+    /// <summary>For a slice of a dynptr (PTR_TO_MEM): the dynptr's id (<c>dynptr_id</c>).</summary>
+    public int DynptrId;
+
     /// <summary>The scalar is needed exactly (precision tracking; printed as <c>P</c>).</summary>
     public bool Precise;
 
@@ -90,7 +97,8 @@ public struct RegState : IEquatable<RegState>
     public readonly bool Equals(RegState other) =>
         Type == other.Type && Flags == other.Flags && Off == other.Off && Bounds == other.Bounds && Id == other.Id &&
         RefObjId == other.RefObjId && Range == other.Range && MapIndex == other.MapIndex && MemSize == other.MemSize &&
-        Frameno == other.Frameno && Subprogno == other.Subprogno && BtfType == other.BtfType && Precise == other.Precise;
+        Frameno == other.Frameno && Subprogno == other.Subprogno && BtfType == other.BtfType && Precise == other.Precise &&
+        DynptrFirstSlot == other.DynptrFirstSlot && DynptrId == other.DynptrId;
 
     /// <inheritdoc/>
     public override readonly bool Equals(object? obj) => obj is RegState r && Equals(r);

@@ -188,10 +188,14 @@ public static partial class ElfObjectReader
         BtfKeyTypeId = d.KeyTypeId,
         BtfValueTypeId = d.ValueTypeId,
         SpinLockOffset = FindSpinLock(ctx.Btf, d.ValueTypeId),
+        TimerOffset = FindSpecialField(ctx.Btf, d.ValueTypeId, "bpf_timer"),
     };
 
     // kernel: btf_find_field(BPF_SPIN_LOCK): the value's member of type struct bpf_spin_lock, at top level.
-    private static int FindSpinLock(BtfSpec? btf, uint valueTypeId)
+    private static int FindSpinLock(BtfSpec? btf, uint valueTypeId) => FindSpecialField(btf, valueTypeId, "bpf_spin_lock");
+
+    // kernel: btf_find_field(): the value's member of type struct `name` (bpf_spin_lock, bpf_timer), at top level.
+    private static int FindSpecialField(BtfSpec? btf, uint valueTypeId, string name)
     {
         if (btf is null || valueTypeId == 0 || btf.SkipModsAndTypedefs(valueTypeId, out _) is not BtfComposite value)
         {
@@ -200,7 +204,7 @@ public static partial class ElfObjectReader
 
         foreach (var m in value.Members)
         {
-            if (btf.SkipModsAndTypedefs(m.TypeId, out _) is BtfComposite { Name: "bpf_spin_lock" })
+            if (btf.SkipModsAndTypedefs(m.TypeId, out _) is BtfComposite c && c.Name == name)
             {
                 return (int)(m.BitOffset / 8);
             }
