@@ -80,6 +80,7 @@ public static class BpfVerifier
         if (PseudoLdImm64.Check(insns, maps, log) is { } early)
         {
             stats.VerificationTimeUsec = (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+            stats.StackDepths = [0];
             log.WriteStats(stats);
             return new VerificationResult(early, log.ToString(), stats, type);
         }
@@ -88,6 +89,7 @@ public static class BpfVerifier
         if (!cfg.Ok)
         {
             stats.VerificationTimeUsec = (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+            stats.StackDepths = new int[Math.Max(1, cfg.Subprogs.Count)];
             var err = cfg.Error!;
             if (err.Message.Length > 0)
             {
@@ -150,6 +152,7 @@ public static class BpfVerifier
     private static void WriteLiveRegsTable(VerifierLog log, Instruction[] insns, CfgResult cfg, ProgramType type)
     {
         var live = LiveRegs.Compute(insns, cfg.Subprogs, type);
+        var loops = LiveRegs.LoopIds(insns);
         log.WriteLine("Live regs before insn:");
         for (int i = 0; i < insns.Length; i++)
         {
@@ -159,7 +162,8 @@ public static class BpfVerifier
             }
 
             string text = VerifierEnv.FormatInsnText(insns, i);
-            log.WriteLine($"{i,7}: {LiveRegs.Format(live[i])} {text}");
+            string loop = loops[i] != 0 ? $"{loops[i],3} " : "    ";
+            log.WriteLine($"{loop}{i,3}: {LiveRegs.Format(live[i])} {text}");
         }
     }
 }

@@ -86,6 +86,126 @@ public static class LiveRegs
         return new string(s);
     }
 
+    /// <summary>The loop (strongly connected component) each instruction belongs to, numbered from 1 in the order a
+    /// depth-first search from instruction 0 completes them, or 0 outside loops (6.18's <c>compute_scc()</c>; the
+    /// live-regs table prints the number before the index).</summary>
+    public static int[] LoopIds(ReadOnlySpan<Instruction> insns)
+    {
+        int n = insns.Length;
+        var index = new int[n];
+        var low = new int[n];
+        var onStack = new bool[n];
+        var scc = new int[n];
+        Array.Fill(index, -1);
+        var stack = new Stack<int>();
+        var work = new Stack<(int Node, int Next)>();
+        int counter = 0, nextId = 1;
+        var succ = new List<int>(2);
+        for (int root = 0; root < n; root++)
+        {
+            if (index[root] >= 0 || (root > 0 && insns[root - 1].IsLdImm64))
+            {
+                continue;
+            }
+
+            work.Push((root, 0));
+            while (work.Count > 0)
+            {
+                var (v, k) = work.Pop();
+                if (k == 0)
+                {
+                    index[v] = low[v] = counter++;
+                    stack.Push(v);
+                    onStack[v] = true;
+                }
+
+                Successors(insns, v, succ);
+                bool descended = false;
+                for (int i = k; i < succ.Count; i++)
+                {
+                    int w = succ[i];
+                    if ((uint)w >= (uint)n)
+                    {
+                        continue;
+                    }
+
+                    if (index[w] < 0)
+                    {
+                        work.Push((v, i + 1));
+                        work.Push((w, 0));
+                        descended = true;
+                        break;
+                    }
+
+                    if (onStack[w])
+                    {
+                        low[v] = Math.Min(low[v], index[w]);
+                    }
+                }
+
+                if (descended)
+                {
+                    continue;
+                }
+
+                if (low[v] == index[v])
+                {
+                    var members = new List<int>();
+                    int w;
+                    do
+                    {
+                        w = stack.Pop();
+                        onStack[w] = false;
+                        members.Add(w);
+                    }
+                    while (w != v);
+
+                    Successors(insns, v, succ);
+                    bool loop = members.Count > 1 || succ.Contains(v);
+                    if (loop)
+                    {
+                        foreach (int m in members)
+                        {
+                            scc[m] = nextId;
+                        }
+
+                        nextId++;
+                    }
+                }
+
+                if (work.Count > 0)
+                {
+                    var (parent, _) = work.Peek();
+                    low[parent] = Math.Min(low[parent], low[v]);
+                }
+            }
+        }
+
+        return scc;
+    }
+
+    private static void Successors(ReadOnlySpan<Instruction> insns, int i, List<int> succ)
+    {
+        succ.Clear();
+        var insn = insns[i];
+        int next = insn.IsLdImm64 ? i + 2 : i + 1;
+        switch (FlowOf(insn))
+        {
+            case Flow.Exit:
+                break;
+            case Flow.Ja:
+                succ.Add(insn.Class == OpClass.Jmp32 ? i + insn.Imm + 1 : i + insn.Offset + 1);
+                break;
+            case Flow.Cond:
+                succ.Add(next);
+                succ.Add(i + insn.Offset + 1);
+                break;
+            default:
+                succ.Add(next);
+                break;
+        }
+    }
+
     private static ushort LiveAt(ushort[] live, int i) => (uint)i < (uint)live.Length ? live[i] : (ushort)0;
 
     private enum Flow

@@ -21,7 +21,9 @@ internal static class PseudoLdImm64
         {
             var insn = insns[i];
             // callx (0x8d) is in our table for the ISA; Linux's instruction table does not have it
-            if (!OpcodeTable.Get(insn.Opcode).IsValid || insn.Opcode == 0x8d)
+            // BPF_STX | BPF_ATOMIC with B and H sizes (load-acquire/store-release) are in Linux's table too
+            bool atomicBh = insn.Opcode is 0xd3 or 0xcb;
+            if ((!OpcodeTable.Get(insn.Opcode).IsValid && !atomicBh) || insn.Opcode == 0x8d)
             {
                 return Fail(i, RejectKind.Invalid, $"unknown opcode {insn.Opcode:x2}");
             }

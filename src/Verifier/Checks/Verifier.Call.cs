@@ -92,7 +92,22 @@ internal sealed partial class VerifierEnv
 
         if (meta.MapIndex >= 0)
         {
+            // kernel: record_func_map()
             Aux[_insnIdx].MapIndex = meta.MapIndex;
+            var m = Maps[meta.MapIndex];
+            const uint RdonlyProg = 1 << 7;
+            if ((m.Flags & RdonlyProg) != 0 && funcId is 2 or 3 or 87 or 88)
+            {
+                Fail(RejectKind.Access, "write into map forbidden");
+            }
+
+            if (funcId == FuncTailCall && m.Type != MapType.ProgArray)
+            {
+                // the kernel's message has no newline: the next log line follows it directly
+                _errText.Append("expected prog array map for tail call");
+                _log.Write("expected prog array map for tail call");
+                FailLogged(RejectKind.Invalid);
+            }
         }
 
         // raw mode: the helper writes these stack bytes, mark them as written (STACK_MISC)
@@ -602,7 +617,6 @@ internal sealed partial class VerifierEnv
         for (int i = minOff; i < maxOff + accessSize; i++)
         {
             int slot = -i - 1, spi = slot / 8;
-            MarkStackScratched(spi);
             ref var st = ref state.Stack[spi];
             ref var stype = ref st.Types[slot % 8];
             if (stype == SlotType.Misc)
@@ -846,6 +860,12 @@ internal sealed partial class VerifierEnv
             callee.Regs[i] = caller.Regs[i];
         }
 
+        // clear_caller_saved_regs() comes before the state is printed
+        for (int i = 0; i <= 5; i++)
+        {
+            caller.Regs[i] = RegState.NotInit;
+        }
+
         _cur.Frames[_cur.CurFrame + 1] = callee;
         _cur.CurFrame++;
         if (_log.IsLevel1Or2)
@@ -856,10 +876,7 @@ internal sealed partial class VerifierEnv
             PrintVerifierState(_cur, _cur.CurFrame, printAll: true);
         }
 
-        for (int i = 0; i <= 5; i++)
-        {
-            caller.Regs[i] = RegState.NotInit;
-        }
+        MarkAllScratched();
 
         _insnIdx = Cfg.Subprogs[subprog].Start;
     }

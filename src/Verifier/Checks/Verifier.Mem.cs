@@ -481,11 +481,6 @@ internal sealed partial class VerifierEnv
     // kernel: check_mem_region_access(); prints the state first, as the kernel does.
     private void CheckMemRegionAccess(int regno, int off, int size, int memSize, bool zeroSizeAllowed)
     {
-        if (_log.IsLevel1Or2)
-        {
-            PrintVerifierState(_cur, _cur.CurFrame, printAll: false);
-        }
-
         var reg = Reg(regno);
         long smin = reg.Bounds.SMin;
         if (smin < 0 && (smin == long.MinValue || off + smin != (int)(off + smin) || smin + off < 0))
@@ -600,7 +595,8 @@ internal sealed partial class VerifierEnv
         int sub = state.Subprogno;
         if (sub < StackDepth.Length)
         {
-            StackDepth[sub] = Math.Max(StackDepth[sub], (int)-minOff);
+            // grow_stack_state(): the depth is kept in whole 8-byte slots
+            StackDepth[sub] = Math.Max(StackDepth[sub], (int)((-minOff + 7) / 8 * 8));
         }
     }
 

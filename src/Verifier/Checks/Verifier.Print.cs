@@ -344,7 +344,8 @@ internal sealed partial class VerifierEnv
         }
 
         string text = KernelFormatter.Format(insns, idx);
-        return $"({insn.Opcode:x2}) {text}";
+        // print_bpf_insn() writes "(op) " per case; an instruction it does not know is just "BUG_op"
+        return text.StartsWith("BUG_", StringComparison.Ordinal) ? text : $"({insn.Opcode:x2}) {text}";
     }
 
     /// <summary>A stand-in kernel address for map <paramref name="index"/> (the log shows map pointers).</summary>

@@ -168,6 +168,8 @@ internal sealed partial class VerifierEnv
                     }
                 }
 
+                // process_bpf_exit: mark_verifier_state_scratched()
+                MarkAllScratched();
                 if (!PopBranch())
                 {
                     break;
@@ -313,7 +315,12 @@ internal sealed partial class VerifierEnv
                     if (_cur.PathStates.Contains(old.SavedId))
                     {
                         _log.LineInfo(insnIdx, "; ");
-                        Fail(RejectKind.Invalid, "infinite loop detected at insn {0}", insnIdx);
+                        Error("infinite loop detected at insn {0}", insnIdx);
+                        _log.Write("cur state:");
+                        PrintVerifierState(_cur, _cur.CurFrame, printAll: true);
+                        _log.Write("old state:");
+                        PrintVerifierState(old, _cur.CurFrame, printAll: true);
+                        FailLogged(RejectKind.Invalid);
                     }
 
                     return true;
@@ -346,6 +353,7 @@ internal sealed partial class VerifierEnv
             _curStates--;
         }
 
+        Stats.MaxStatesPerInsn = Math.Max(Stats.MaxStatesPerInsn, list.Count);
         var saved = _cur.Clone();
         saved.SavedId = ++_stateIdGen;
         _cur.PathStates.Add(saved.SavedId);
@@ -353,7 +361,6 @@ internal sealed partial class VerifierEnv
         Stats.TotalStates++;
         _curStates++;
         Stats.PeakStates = Math.Max(Stats.PeakStates, _curStates);
-        Stats.MaxStatesPerInsn = Math.Max(Stats.MaxStatesPerInsn, list.Count);
         return false;
     }
 
