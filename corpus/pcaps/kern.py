@@ -6,7 +6,10 @@ maps. A developer's tool for recording the corpus's verdicts (record_kernel.py r
   kern.py OBJ PROG PCAP [--env ENV.json] [--ifindex N] [--rxq N] [--show-data]
 
 ENV.json: {"maps": {NAME: {"entries": [{"key": hex, "value": hex | int | name, "program": name}]}},
-           "mapSizes": {NAME: N}, "devBound": "ifname", "sockets": [{"listen"|"bind"|"connect": ...}]}
+           "mapSizes": {NAME: N}, "devBound": "ifname", "sockets": [{"listen"|"bind"|"connect": ...}],
+           "userRingbuf": {NAME: [{"sample": hex} | {"discard": N}]}}
+A user ring buffer's records are written, in order, through libbpf's user_ring_buffer (reserve, then submit or
+discard) before the first frame.
 Global data maps are named like their sections (".data"). A legacy-maps object (SEC("maps"), which libbpf 1.x
 refuses) is loaded by a small loader of our own: maps from the definitions, fds patched into ld_imm64.
 """
@@ -48,6 +51,10 @@ for name, res, args in [
     ("bpf_prog_load", C.c_int, [C.c_int, C.c_char_p, C.c_char_p, vp, C.c_size_t, vp]),
     ("bpf_prog_test_run_opts", C.c_int, [C.c_int, vp]),
     ("libbpf_num_possible_cpus", C.c_int, []),
+    ("user_ring_buffer__new", vp, [C.c_int, vp]),
+    ("user_ring_buffer__reserve", vp, [vp, C.c_uint32]),
+    ("user_ring_buffer__submit", None, [vp, vp]),
+    ("user_ring_buffer__discard", None, [vp, vp]),
 ]:
     f = getattr(lib, name)
     f.restype, f.argtypes = res, args
@@ -219,11 +226,31 @@ class Obj:
                 if r:
                     raise SystemExit(f"update {name} {e}: {r}")
 
+    def produce(self, env):
+        """User ring buffer records, written as user space's producer writes them."""
+        self.user_rings = []
+        for name, records in env.get("userRingbuf", {}).items():
+            rb = lib.user_ring_buffer__new(self.maps[self.resolve(name)][0], None)
+            if not rb:
+                raise SystemExit(f"user_ring_buffer__new {name}: errno {C.get_errno()}")
+            self.user_rings.append(rb)
+            for r in records:
+                data = bytes.fromhex(r["sample"]) if "sample" in r else b""
+                size = len(data) if "sample" in r else r["discard"]
+                p = lib.user_ring_buffer__reserve(rb, size)
+                if not p:
+                    raise SystemExit(f"user_ring_buffer__reserve {name} {r}: errno {C.get_errno()}")
+                C.memmove(p, data, len(data))
+                if "sample" in r:
+                    lib.user_ring_buffer__submit(rb, p)
+                else:
+                    lib.user_ring_buffer__discard(rb, p)
+
     def dump(self):
         out = {}
         for name, (fd, t, ks, vs, me) in sorted(self.maps.items()):
             tn = MAP_TYPES.get(t, str(t))
-            if t in (4, 27, 17, 12, 13, 3) or name.endswith(".rodata"):
+            if t in (4, 27, 17, 12, 13, 3, 29, 31, 32) or name.endswith(".rodata"):
                 continue
             entries = []
             if t in (22, 23):
@@ -377,6 +404,7 @@ def main():
     socks = open_sockets(env.get("sockets", []))
     o = Obj(a.obj, env)
     o.fill(env)
+    o.produce(env)
     res = run(o, a.prog, read_pcap(a.pcap), a.ifindex, a.rxq)
     for i, r in enumerate(res):
         if not a.show_data:

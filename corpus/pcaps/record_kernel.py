@@ -416,13 +416,7 @@ SPECS = [
                                   "set_callback, start (relative, BPF_F_TIMER_ABS, BPF_F_TIMER_CPU_PIN), cancel, "
                                   "delete; every error path on ARRAY slots.",
          covers=["timers", "map:hash", "map:array", "callbacks", "global:.bss"],
-         runs=[dict(pcap="timers")],
-         skip=[dict(field="map", map="sessions", valueBytes=[0, 8],
-                    reason="the struct bpf_timer: the kernel zeroes a special field in values bpf() copies to user "
-                           "space, the VM keeps its timer token there (docs/differences.md, bpf_timer_*)"),
-               dict(field="map", map="probes", valueBytes=[0, 8],
-                    reason="the struct bpf_timer: the kernel zeroes a special field in values bpf() copies to user "
-                           "space, the VM keeps its timer token there (docs/differences.md, bpf_timer_*)")]),
+         runs=[dict(pcap="timers")]),
     dict(name="xdp_task_info", shows="The current-task helpers (pid/tgid, uid/gid, comm, task and task_btf, "
                                      "pt_regs, pid namespace, cgroup ids, classid, task_under_cgroup on an empty "
                                      "CGROUP_ARRAY, task stack, find_vma, signals "
@@ -446,6 +440,36 @@ SPECS = [
                     reason="the current CPU's slot and slot 0 hold what user space opened there: nothing under "
                            "BPF_PROG_TEST_RUN (-ENOENT), a BPF output event per possible CPU in the VM, as "
                            "libbpf's perf_buffer opens them (counter 0)")]),
+    dict(name="xdp_local_storage", shows="Task and cgroup local storage from XDP: bpf_task_storage_get (with and "
+                                         "without BPF_LOCAL_STORAGE_GET_F_CREATE, an unknown flag) and "
+                                         "bpf_task_storage_delete on the current task, kept across frames; "
+                                         "bpf_cgrp_storage_get/delete on a NULL cgroup.",
+         covers=["local-storage:task", "local-storage:cgroup", "map:task_storage", "map:cgrp_storage", "map:array",
+                 "global:.bss"],
+         runs=[dict(pcap="basic_mixed")],
+         skip=[dict(field="map", map="task_store",
+                    reason="a task storage map cannot be dumped: bpf() names a task by a pidfd and the map has no "
+                           "BPF_MAP_GET_NEXT_KEY (-ENOTSUPP); what the program found in it is copied to `results`, "
+                           "which is compared"),
+               dict(field="map", map="cgrp_store",
+                    reason="a cgroup storage map cannot be dumped: bpf() names a cgroup by a cgroup fd and the map "
+                           "has no BPF_MAP_GET_NEXT_KEY (-ENOTSUPP); the program's results are in `results`")]),
+    dict(name="xdp_user_ringbuf", shows="Commands from user space through a USER_RINGBUF drained with "
+                                        "bpf_user_ringbuf_drain: block/allow UDP ports in a HASH (blocked datagrams go to "
+                                        "the discard port), a PAUSE record "
+                                        "that stops the drain (callback returns 1), bad, empty and discarded "
+                                        "records, unknown drain flags.",
+         covers=["user-ringbuf", "map:user_ringbuf", "map:hash", "map:array", "callbacks", "dynptr:local"],
+         runs=[dict(pcap="telemetry_udp", userRingbuf={"commands": [
+             {"sample": u32(1) + u16(9000) + u16(0)},
+             {"discard": 8},
+             {"sample": u32(1)},
+             {"sample": u32(3) + u32(0)},
+             {"sample": u32(1) + u16(9001) + u16(0)},
+             {"sample": u32(3) + u32(0)},
+             {"sample": u32(2) + u16(9000) + u16(0)},
+             {"sample": u32(9) + u16(9000) + u16(0)},
+             {"sample": ""}]})]),
     dict(name="xdp_socket_casts", shows="The bpf_skc_to_* casts (tcp, tcp6, tcp_timewait, tcp_request, udp6, "
                                         "unix, mptcp) on sockets found by skc_lookup_tcp and sk_lookup_udp in the "
                                         "lab namespace.",
@@ -566,6 +590,8 @@ def kernel_run(obj, prog, pcap, run, spec):
         e["sockets"] = run["sockets"]
     if spec.get("load", {}).get("devBound"):
         e["devBound"] = spec["load"]["devBound"]
+    if run.get("userRingbuf"):
+        e["userRingbuf"] = run["userRingbuf"]
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(e, f)
         env_path = f.name
@@ -635,6 +661,8 @@ def record(spec, kernel):
             r["maps"] = maps_env(run)
         if run.get("sockets"):
             r["sockets"] = run["sockets"]
+        if run.get("userRingbuf"):
+            r["userRingbuf"] = run["userRingbuf"]
         if "expected" in run and run["expected"] is None:
             r["expected"] = None
         else:
@@ -674,7 +702,9 @@ FORMAT = {
             "queue size as a number, with \"program\" naming the program attached to the entry; "
             "array_of_maps and hash_of_maps values name the inner map; global data sections are named like "
             "their sections, e.g. \".data\", with the whole section as one value at key 0); sockets: sockets "
-            "that must exist in the environment; expected: the kernel's verdict for each packet in order "
+            "that must exist in the environment; userRingbuf: records user space writes into a user_ringbuf map before the "
+            "first frame, in order, as libbpf's user_ring_buffer does ({\"sample\": hex}: reserved and submitted; "
+            "{\"discard\": N}: N bytes reserved and discarded); expected: the kernel's verdict for each packet in order "
             "(XDP_ABORTED, XDP_DROP, XDP_PASS, XDP_TX, XDP_REDIRECT), or error:EINVAL where BPF_PROG_TEST_RUN "
             "refuses the frame (shorter than 14 bytes); null where the kernel cannot run it",
     "kernelSkipFields": "what a kernel cross-check cannot compare, each with a reason. field \"data\": bytes "

@@ -50,15 +50,24 @@ internal static class ObjectFiles
         return loaded;
     }
 
-    /// <summary>The runner for --prog (or the only program), refusing as Linux would refuse to load it.</summary>
-    public static XdpRunner Runner(LoadedObject loaded, string? prog, RunOptions options) => Runner(loaded, prog, options, Engines.Interpreter);
+    /// <summary>The runner for --prog (or the only program) on the interpreter, refusing as Linux would refuse to load
+    /// it.</summary>
+    public static XdpRunner Runner(LoadedObject loaded, string? prog, RunOptions options) =>
+        Runner(loaded, prog, options, InterpreterEngineFactory.Instance);
 
-    /// <summary>The runner for --prog (or the only program) on <paramref name="engine"/>, refusing as Linux would
-    /// refuse to load it.</summary>
-    public static XdpRunner Runner(LoadedObject loaded, string? prog, RunOptions options, string engine)
+    /// <summary>The runner for --prog (or the only program) on <paramref name="engine"/> (null: <c>jit</c> when the
+    /// verifier accepts the program, else <c>interp</c>; see <see cref="Engines.Choose(LoadedObject, string, string?, bool, Jit.JitOptions?)"/>),
+    /// refusing as Linux would refuse to load it.</summary>
+    public static XdpRunner Runner(LoadedObject loaded, string? prog, RunOptions options, string? engine, bool unverified)
     {
         string name = ProgramName(loaded, prog);
-        var factory = Engines.Factory(engine, name);
+        return Runner(loaded, name, options, Engines.Choose(loaded, name, engine, unverified).Factory);
+    }
+
+    /// <summary>The runner for --prog (or the only program) on the engines <paramref name="factory"/> makes.</summary>
+    public static XdpRunner Runner(LoadedObject loaded, string? prog, RunOptions options, IBpfEngineFactory factory)
+    {
+        string name = ProgramName(loaded, prog);
         try
         {
             return new XdpRunner(loaded, name, options, factory);

@@ -29,6 +29,7 @@ public static class Program
         root.Subcommands.Add(VerifyCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(SimCommand.Create());
+        root.Subcommands.Add(ExplainCommand.Create());
 
         var parse = root.Parse(PluginCommand.NormalizeArguments(args));
         if (parse.Errors.Count > 0)

@@ -42,25 +42,29 @@ public enum FrameEnd
 
     /// <summary>"rx_missed": the NIC had no free descriptor or buffer (rx_missed_errors).</summary>
     RxMissed,
+
+    /// <summary>"xsk": copied into an AF_XDP socket's UMEM and put on its RX ring (not a drop; the kernel frame is
+    /// freed, user space owns the copy).</summary>
+    Xsk, // xsk:
 }
 
 /// <summary>The names of <see cref="FrameEnd"/> as results spell them.</summary>
 public static class FrameEnds
 {
     /// <summary>Number of ends.</summary>
-    public const int Count = (int)FrameEnd.RxMissed + 1;
+    public const int Count = (int)FrameEnd.Xsk + 1; // xsk: was RxMissed + 1
 
     private static readonly string[] s_names =
     [
         "stack", "wire", "xdp_drop", "xdp_aborted", "xdp_redirect_err", "xdp_xmit_err", "xdp_tx_err",
-        "broadcast_no_target", "tx_dropped", "backlog_drop", "rx_missed",
+        "broadcast_no_target", "tx_dropped", "backlog_drop", "rx_missed", "xsk", // xsk: "xsk"
     ];
 
     /// <summary>The name of <paramref name="end"/>.</summary>
     public static string Name(FrameEnd end) => s_names[(int)end];
 
     /// <summary>True for the ends that are drops (all but stack and wire).</summary>
-    public static bool IsDrop(FrameEnd end) => end is not (FrameEnd.Stack or FrameEnd.Wire);
+    public static bool IsDrop(FrameEnd end) => end is not (FrameEnd.Stack or FrameEnd.Wire or FrameEnd.Xsk); // xsk: Xsk is no drop
 }
 
 /// <summary>The tracepoints the simulator counts.</summary>

@@ -55,6 +55,9 @@ public sealed class SimResult
     /// <summary>Every generated (or cloned) frame ended in exactly one place or is accounted in flight.</summary>
     public bool Conserved { get; private set; }
 
+    /// <summary>The AF_XDP report, or null when the world has no sockets.</summary>
+    public Xsk.XskReport? Xsk { get; private set; } // xsk:
+
     /// <summary>Why frames were lost to configuration, in plain words.</summary>
     public IReadOnlyList<string> Diagnosis { get; private set; } = [];
 
@@ -115,7 +118,8 @@ public sealed class SimResult
             ended += e;
         }
 
-        r.Conserved = ended + inUse == r.Generated + r.Cloned;
+        r.Xsk = world.Xsk is null ? null : VethXdp.Devices.Xsk.XskReport.Collect(world); // xsk:
+        r.Conserved = ended + inUse == r.Generated + r.Cloned + (r.Xsk?.Transmitted ?? 0); // xsk: + frames user space sent
         string[] traceNames = ["xdp:xdp_exception", "xdp:xdp_redirect", "xdp:xdp_redirect_err", "xdp:xdp_devmap_xmit(drops)", "xdp:xdp_bulk_tx(drops)"];
         r.Tracepoints = [.. traceNames.Select((n, i) => new KeyValuePair<string, long>(n, trace[i]))];
         var devices = new List<DeviceCounters>();
@@ -205,6 +209,11 @@ public sealed class SimResult
             {
                 list.Add(Inv($"{i.Name}: {i.Faults} runs faulted and counted as XDP_ABORTED; first: {i.FirstFault}"));
             }
+        }
+
+        if (r.Xsk is { } xsk)
+        {
+            list.AddRange(xsk.Diagnosis); // xsk:
         }
 
         if (!r.Conserved)
@@ -304,6 +313,7 @@ public sealed class SimResult
                 w.WriteNumber("seconds", Math.Round(Elapsed.TotalSeconds, 4));
             }
 
+            Xsk?.WriteJson(w); // xsk: "sockets" and "xsk"
             w.WriteBoolean("conserved", Conserved);
             w.WriteStartArray("diagnosis");
             foreach (var s in Diagnosis)
@@ -355,6 +365,7 @@ public sealed class SimResult
         }
 
         sb.Append(CultureInfo.InvariantCulture, $"; in flight {InFlight}; cloned {Cloned}\n");
+        sb.Append(Xsk?.ToText()); // xsk:
         sb.Append("  conservation: ").Append(Conserved ? "ok" : "VIOLATED").Append('\n');
         foreach (var s in Diagnosis)
         {

@@ -17,6 +17,10 @@ public sealed class SimWorld : INetDeviceResolver, IDisposable
     private readonly List<LoadedObject> _objects = [];
     private readonly Dictionary<object, XdpProgramInstance[]> _egress = new(ReferenceEqualityComparer.Instance);
     private readonly List<XdpProgramInstance> _instances = [];
+
+    // Live spacers allocated between the per-CPU objects of different CPUs, so that state two worker threads write
+    // (run state, counters) never shares a cache line (the heap keeps allocation order).
+    private readonly List<byte[]> _spacers = [];
     private NetDevice?[] _byIfindex = new NetDevice?[8];
     private NapiContext[] _cpus = [];
     private FramePool? _pool;
@@ -49,10 +53,17 @@ public sealed class SimWorld : INetDeviceResolver, IDisposable
     /// <summary>Where frames are captured, or null.</summary>
     public SimCapture? Capture { get; set; }
 
+    /// <summary>The AF_XDP sockets and applications, or null (created by <see cref="Xsk.XskHub.Of"/>).</summary>
+    public Xsk.XskHub? Xsk { get; internal set; } // xsk:
+
+    internal IReadOnlyList<LoadedObject> ObjectsForXsk => _objects; // xsk:
+
     /// <summary>The seed of the programs' random generators.</summary>
     public ulong Seed { get; set; }
 
     internal int MaxDevmapEntries { get; private set; }
+
+    private const int CacheSpacer = 256;
 
     /// <summary>The next free ifindex.</summary>
     public int NextIfindex => _devices.Count == 0 ? 1 : _devices[^1].Ifindex + 1;
@@ -110,6 +121,7 @@ public sealed class SimWorld : INetDeviceResolver, IDisposable
         {
             perCpu[c] = new XdpProgramInstance(obj, exec, engine, c, Seed, egress: false);
             _instances.Add(perCpu[c]);
+            _spacers.Add(new byte[CacheSpacer]);
         }
 
         var a = new XdpAttachment(objectName, spec.Name, mode, perCpu);
@@ -139,6 +151,7 @@ public sealed class SimWorld : INetDeviceResolver, IDisposable
         {
             perCpu[c] = new XdpProgramInstance(obj, exec, engine, c, Seed, egress: true);
             _instances.Add(perCpu[c]);
+            _spacers.Add(new byte[CacheSpacer]);
         }
 
         _egress[exec] = perCpu;
@@ -191,9 +204,28 @@ public sealed class SimWorld : INetDeviceResolver, IDisposable
         _cpus = new NapiContext[CpuCount];
         for (int c = 0; c < CpuCount; c++)
         {
+            _spacers.Add(new byte[CacheSpacer]);
             _cpus[c] = new NapiContext(this, c);
         }
+
+        _spacers.Add(new byte[CacheSpacer]);
+        SharesWritableMaps = false;
+        foreach (var obj in _objects)
+        {
+            foreach (var map in obj.Maps)
+            {
+                SharesWritableMaps |= !IsPrivateToCpu(map.Spec);
+            }
+        }
     }
+
+    /// <summary>True when some map may be written by programs on several CPUs (anything but per-CPU maps, device
+    /// maps and read-only data): then CPUs on different worker threads must advance in lock-step rounds.</summary>
+    public bool SharesWritableMaps { get; private set; }
+
+    private static bool IsPrivateToCpu(MapSpec spec) =>
+        spec.Frozen || (spec.Flags & MapFlags.RdonlyProg) != 0 || spec.Type is MapType.PercpuArray or MapType.PercpuHash
+            or MapType.LruPercpuHash or MapType.Devmap or MapType.DevmapHash or MapType.PercpuCgroupStorage or MapType.ProgArray;
 
     /// <summary>Simulated CPU <paramref name="id"/>.</summary>
     public NapiContext Cpu(int id) => _cpus[id];
@@ -220,6 +252,11 @@ public sealed class SimWorld : INetDeviceResolver, IDisposable
 
     internal XdpProgramInstance? EgressProgram(BpfMap? map, uint key, int cpu)
     {
+        if (_egress.Count == 0)
+        {
+            return null;
+        }
+
         object? prog = map switch
         {
             DevMap dm => dm.GetProgram(key),
@@ -243,6 +280,7 @@ public sealed class SimWorld : INetDeviceResolver, IDisposable
         }
 
         Capture?.Dispose();
+        Xsk?.Dispose(); // xsk:
         _pool?.Dispose();
     }
 }

@@ -83,94 +83,169 @@ public sealed class Simulator
 
     /// <summary>Runs until every frame has ended (or sits in a ring no NAPI will poll). <paramref name="progress"/>
     /// gets (frames generated so far, frames in the run) now and then, from one worker.</summary>
+    /// <remarks>
+    /// <para>With several workers, each takes whole CPU groups (<see cref="Groups"/>), balanced by the frames their
+    /// NIC queues will receive. Groups share no ring, no NAPI and no frame partition, so when no map is shared
+    /// writable either (<see cref="SimWorld.SharesWritableMaps"/>), a group's rounds depend on nothing outside it:
+    /// each worker then runs its rounds without waiting for the others, and every CPU still sees the same round
+    /// numbers (and clock) as in a single-threaded run. Otherwise the workers meet at a barrier after every round.
+    /// Either way the counters equal the single-threaded run's.</para>
+    /// </remarks>
     public SimResult Run(string scenario, int threads = 1, Action<long, long>? progress = null)
     {
         var source = _world.Source ?? throw new InvalidOperationException("the world has no traffic source");
-        var groups = Groups();
-        threads = Math.Clamp(threads, 1, groups.Count);
-        var workers = new List<int>[threads];
-        for (int t = 0; t < threads; t++)
-        {
-            workers[t] = [];
-        }
-
-        for (int g = 0; g < groups.Count; g++)
-        {
-            workers[g % threads].AddRange(groups[g]);
-        }
-
-        var cpus = workers.Select(w => w.Select(_world.Cpu).ToArray()).ToArray();
-        long rounds = 0;
+        var cpus = Assign(Groups(), threads, source);
+        threads = cpus.Length;
         var sw = Stopwatch.StartNew();
+        long rounds;
         if (threads == 1)
         {
-            var mine = cpus[0];
-            while (true)
-            {
-                bool busy = RunRound(mine, source, rounds);
-                rounds++;
-                if ((rounds & 0x3fff) == 0)
-                {
-                    progress?.Invoke(Generated(), source.Packets);
-                }
-
-                if (!busy)
-                {
-                    break;
-                }
-            }
+            rounds = RunFree(cpus[0], source, progress);
         }
-        else
+        else if (!_world.SharesWritableMaps)
         {
-            int busyCount = 0;
-            bool stop = false;
-            using var barrier = new Barrier(threads, _ =>
-            {
-                stop = Volatile.Read(ref busyCount) == 0;
-                Volatile.Write(ref busyCount, 0);
-                rounds++;
-            });
-            var tasks = new Thread[threads];
+            var done = new long[threads];
+            var workers = new Thread[threads];
             for (int t = 0; t < threads; t++)
             {
                 var mine = cpus[t];
                 int index = t;
-                tasks[t] = new Thread(() =>
+                workers[t] = new Thread(() => done[index] = RunFree(mine, source, index == 0 ? progress : null))
                 {
-                    long round = 0;
-                    while (true)
-                    {
-                        if (RunRound(mine, source, round))
-                        {
-                            Interlocked.Increment(ref busyCount);
-                        }
-
-                        round++;
-                        if (index == 0 && (round & 0x3fff) == 0)
-                        {
-                            progress?.Invoke(Generated(), source.Packets);
-                        }
-
-                        barrier.SignalAndWait();
-                        if (Volatile.Read(ref stop))
-                        {
-                            break;
-                        }
-                    }
-                })
-                { IsBackground = true, Name = "vethxdp-sim-" + t };
-                tasks[t].Start();
+                    IsBackground = true,
+                    Name = "vethxdp-sim-" + t,
+                };
+                workers[t].Start();
             }
 
-            foreach (var t in tasks)
+            foreach (var w in workers)
             {
-                t.Join();
+                w.Join();
             }
+
+            rounds = done.Max();
+        }
+        else
+        {
+            rounds = RunLockStep(cpus, source, progress);
         }
 
         sw.Stop();
         progress?.Invoke(Generated(), source.Packets);
         return SimResult.Collect(_world, scenario, sw.Elapsed, rounds);
+    }
+
+    // Spreads the groups over at most `threads` workers: largest load first, each to the least loaded worker (the load
+    // of a group is the frames its CPUs' NIC queues receive, plus one so that empty groups spread too).
+    private NapiContext[][] Assign(IReadOnlyList<int[]> groups, int threads, Traffic.PacketSource source)
+    {
+        threads = _world.Xsk is { HasApps: true } ? 1 : Math.Clamp(threads, 1, groups.Count); // xsk: apps touch every ring
+        var load = new long[groups.Count];
+        for (int g = 0; g < groups.Count; g++)
+        {
+            load[g] = 1;
+            foreach (int c in groups[g])
+            {
+                load[g] += source.FramesFor(_world.Cpu(c));
+            }
+        }
+
+        var order = Enumerable.Range(0, groups.Count).OrderByDescending(g => load[g]).ThenBy(g => g).ToArray();
+        var workers = new List<int>[threads];
+        var total = new long[threads];
+        for (int t = 0; t < threads; t++)
+        {
+            workers[t] = [];
+        }
+
+        foreach (int g in order)
+        {
+            int best = 0;
+            for (int t = 1; t < threads; t++)
+            {
+                if (total[t] < total[best])
+                {
+                    best = t;
+                }
+            }
+
+            workers[best].AddRange(groups[g]);
+            total[best] += load[g];
+        }
+
+        return [.. workers.Where(w => w.Count > 0).Select(w => w.Order().Select(_world.Cpu).ToArray())];
+    }
+
+    // Rounds of these CPUs until none of them has work left; returns the rounds run.
+    private long RunFree(NapiContext[] mine, Traffic.PacketSource source, Action<long, long>? progress)
+    {
+        long round = 0;
+        while (true)
+        {
+            bool busy = RunRound(mine, source, round);
+            round++;
+            if ((round & 0x3fff) == 0)
+            {
+                progress?.Invoke(Generated(), source.Packets);
+            }
+
+            if (!busy)
+            {
+                return round;
+            }
+        }
+    }
+
+    private long RunLockStep(NapiContext[][] cpus, Traffic.PacketSource source, Action<long, long>? progress)
+    {
+        int threads = cpus.Length;
+        int busyCount = 0;
+        bool stop = false;
+        long rounds = 0;
+        using var barrier = new Barrier(threads, _ =>
+        {
+            stop = Volatile.Read(ref busyCount) == 0;
+            Volatile.Write(ref busyCount, 0);
+            rounds++;
+        });
+        var workers = new Thread[threads];
+        for (int t = 0; t < threads; t++)
+        {
+            var mine = cpus[t];
+            int index = t;
+            workers[t] = new Thread(() =>
+            {
+                long round = 0;
+                while (true)
+                {
+                    if (RunRound(mine, source, round))
+                    {
+                        Interlocked.Increment(ref busyCount);
+                    }
+
+                    round++;
+                    if (index == 0 && (round & 0x3fff) == 0)
+                    {
+                        progress?.Invoke(Generated(), source.Packets);
+                    }
+
+                    barrier.SignalAndWait();
+                    if (Volatile.Read(ref stop))
+                    {
+                        break;
+                    }
+                }
+            })
+            { IsBackground = true, Name = "vethxdp-sim-" + t };
+            workers[t].Start();
+        }
+
+        foreach (var t in workers)
+        {
+            t.Join();
+        }
+
+        return rounds;
     }
 
     private long Generated()
@@ -192,6 +267,7 @@ public sealed class Simulator
             cpu.ClockNs = (ulong)round * RoundNs;
             source.Deliver(cpu);
             cpu.NetRxAction();
+            busy |= cpu.World.Xsk is { } xsk && xsk.RunApps(cpu); // xsk: user space runs after net_rx_action
             busy |= cpu.HasScheduledWork || source.HasRemaining(cpu);
         }
 

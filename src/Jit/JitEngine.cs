@@ -128,8 +128,11 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
         try
         {
             Env.Xdp = buffer;
-            int contextRegion = regions.Add(buffer.Context.Region);
-            Env.PacketRegionIndex = regions.Add(buffer.PacketRegion);
+
+            // The buffer's pages are its own: no overlap scan, and the same names at the same indices as last run, so
+            // registering them stores no reference (RegionTable.Push).
+            int contextRegion = regions.Push(buffer.Context.Region);
+            Env.PacketRegionIndex = regions.Push(buffer.PacketRegion);
             return Run(buffer.Context.Address, 0, null, 0, contextRegion, buffer.Context);
         }
         finally
@@ -195,13 +198,13 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
                 entry = code.EntryOf(pc);
             }
 
-            _s.ClearArgs();
+            ClearArgs(code);
             _s.Args[1] = r1;
             _s.Args[2] = r2;
             _s.Args[3] = r3;
             _s.Args[4] = r4;
             _s.Args[5] = r5;
-            _s.Args[10] = _s.EnterFrame(depth + 1);
+            _s.Args[10] = _s.EnterFrame(depth + 1, code.FrameClear(pc));
             return Activate(code, entry, depth + 1);
         }
         finally
@@ -258,11 +261,28 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
         SetContext(JitState.NoContext, null);
     }
 
+    // Ctx is read only when an access hits CtxAddress or ContextRegion, so a run without a context leaves the last
+    // one in place instead of storing null: the next run then stores nothing (no GC write barrier per run).
     private void SetContext(int region, XdpContext? ctx)
     {
         _s.ContextRegion = region;
-        _s.Ctx = ctx;
         _s.CtxAddress = ctx?.Address ?? JitState.NoContextAddress;
+        if (ctx is not null && !ReferenceEquals(_s.Ctx, ctx))
+        {
+            _s.Ctx = ctx;
+        }
+    }
+
+    // Checked code reads r0-r10 as the interpreter's zeroed register file gives them. Unchecked code needs no clearing:
+    // the verifier proved no register is read before it is written (kernel: "R%d !read_ok"), so stale values are
+    // never observed.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ClearArgs(JitProgram code)
+    {
+        if (code.Mode == JitMode.Checked)
+        {
+            _s.ClearArgs();
+        }
     }
 
     // The outermost activation: frame 0, r1 and r2 as given, the main program from slot 0.
@@ -274,10 +294,10 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
         SetContext(contextRegion, ctx);
         _s.LdPacket = ldPacket;
         _s.LdPacketLength = ldPacketLength;
-        _s.ClearArgs();
+        ClearArgs(_main);
         _s.Args[1] = r1;
         _s.Args[2] = r2;
-        _s.Args[10] = _s.EnterFrame(0);
+        _s.Args[10] = _s.EnterFrame(0, _main.FrameClear(0));
         ulong r0 = Activate(_main, 0, 0);
         return new RunResult(r0, _s.Executed);
     }

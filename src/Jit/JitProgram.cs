@@ -61,6 +61,12 @@ public sealed class JitProgram
 
     internal JitBody Body { get; set; } = null!;
 
+    /// <summary>Stack bytes cleared when the function at each slot opens a frame (see JitCompiler.FrameClearSizes).</summary>
+    internal int[] FrameClearBySlot { get; init; } = [];
+
+    /// <summary>Stack bytes to clear when the function that starts at <paramref name="pc"/> opens a frame.</summary>
+    internal int FrameClear(int pc) => (uint)pc < (uint)FrameClearBySlot.Length ? FrameClearBySlot[pc] : BpfInterpreter.StackSize;
+
     /// <summary>The entry index of slot <paramref name="pc"/>, or -1 when the method has no entry there.</summary>
     internal int EntryOf(int pc) => (uint)pc < (uint)_entryOf.Length ? _entryOf[pc] : -1;
 

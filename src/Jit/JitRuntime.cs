@@ -257,7 +257,7 @@ internal static unsafe class JitRuntime
     // ---- BPF-to-BPF calls ----
 
     // Saves the caller's return site and callee-saved registers in frame `depth`, opens frame depth + 1, returns its R10.
-    public static ulong PushFrame(JitState s, int depth, int site, ulong r6, ulong r7, ulong r8, ulong r9, ulong r10, int pc)
+    public static ulong PushFrame(JitState s, int depth, int site, ulong r6, ulong r7, ulong r8, ulong r9, ulong r10, int clear, int pc)
     {
         if (depth + 1 >= BpfInterpreter.MaxCallFrames)
         {
@@ -272,7 +272,7 @@ internal static unsafe class JitRuntime
         f.R8 = r8;
         f.R9 = r9;
         f.R10 = r10;
-        return s.EnterFrame(depth + 1);
+        return s.EnterFrame(depth + 1, clear);
     }
 
     // The callee at depth + 1 exited: drop its stack region; the caller restores r6-r10 from the frame and returns.

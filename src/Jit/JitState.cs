@@ -104,13 +104,25 @@ internal sealed unsafe class JitState
     /// <summary>The engine, for tail calls.</summary>
     public JitEngine? Engine;
 
-    /// <summary>Registers the stack of frame <paramref name="depth"/> (zeroed, so runs are reproducible) and returns its R10.</summary>
-    public ulong EnterFrame(int depth)
+    /// <summary>Registers the stack of frame <paramref name="depth"/> and returns its R10, after zeroing its top
+    /// <paramref name="clearBytes"/> bytes.</summary>
+    /// <remarks>The interpreter zeroes the whole frame when it opens, so a stack byte the activation has not written
+    /// reads 0 (kernel: root may read uninitialised stack, allow_uninit_stack; there it reads whatever was there).
+    /// Checked code clears all 512 bytes for the same reason. Unchecked code clears the function's verified stack
+    /// depth: no access of the activation reaches below it, so the frame reads the same. The frame is registered whole
+    /// either way (helpers check their pointer arguments against it), without the overlap scan (the block is ours).</remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ulong EnterFrame(int depth, int clearBytes)
     {
         ulong start = StackBase + (ulong)(depth * FrameStride);
-        new Span<byte>((void*)start, BpfInterpreter.StackSize).Clear();
-        Regions.Add(new MemoryRegion(start, BpfInterpreter.StackSize, RegionKind.Stack, Writable: true, s_frameNames[depth]));
-        return start + BpfInterpreter.StackSize;
+        ulong top = start + BpfInterpreter.StackSize;
+        if (clearBytes > 0)
+        {
+            Unsafe.InitBlockUnaligned((void*)(top - (uint)clearBytes), 0, (uint)clearBytes);
+        }
+
+        Regions.Push(new MemoryRegion(start, BpfInterpreter.StackSize, RegionKind.Stack, Writable: true, s_frameNames[depth]));
+        return top;
     }
 
     /// <summary>An address inside the first guard: a non-null packet pointer for an empty packet, in no region.</summary>

@@ -22,6 +22,7 @@ public sealed class KernelObject : IDisposable
     private readonly List<BpfFd> _mapFds = [];
     private readonly Dictionary<string, int> _mapIndex = new(StringComparer.Ordinal);
     private readonly Dictionary<string, (ProgramSpec Spec, BpfFd Fd, string Log)> _programs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, KernelUserRingBuffer> _userRings = new(StringComparer.Ordinal);
     private readonly int _cpu;
     private BtfSpec? _btfSpec;
     private BpfFd? _btf;
@@ -63,7 +64,7 @@ public sealed class KernelObject : IDisposable
     /// <param name="options">Map sizes, which programs, the CPU; null for the defaults.</param>
     /// <exception cref="KernelBpfException">The kernel refused a map, a program (with the verifier's log) or a slot.</exception>
     /// <exception cref="NotSupportedException">The object needs something the bridge cannot give the kernel yet
-    /// (BTF for spin locks, timers and local storage; kfuncs; a map left unsized).</exception>
+    /// (kernel variables; a map left unsized; a local storage map without the object's BTF).</exception>
     public static KernelObject Load(IReadOnlyList<MapSpec> maps, IReadOnlyList<ProgramSpec> programs, KernelLoadOptions? options = null) =>
         Load(maps, programs, null, options);
 
@@ -167,7 +168,8 @@ public sealed class KernelObject : IDisposable
 
     /// <summary>Every entry of the map, in the kernel's BPF_MAP_GET_NEXT_KEY order. Queue and stack are popped
     /// empty (giving their values in pop order) and pushed back as they were; ring buffers and perf event arrays
-    /// list nothing (their records are events, not entries).</summary>
+    /// list nothing (their records are events, not entries), nor do local storages (task, cgroup, socket, inode:
+    /// their keys are file descriptors of the owners, and they have no BPF_MAP_GET_NEXT_KEY).</summary>
     /// <param name="name">The map's name.</param>
     public IReadOnlyList<KernelMapEntry> DumpMap(string name)
     {
@@ -179,6 +181,8 @@ public sealed class KernelObject : IDisposable
         {
             case MapType.Ringbuf or MapType.UserRingbuf or MapType.PerfEventArray:
                 return entries;
+            case MapType.TaskStorage or MapType.CgrpStorage or MapType.SkStorage or MapType.InodeStorage:
+                return entries;   // keyed by a pidfd, cgroup fd, socket fd or file fd; no get_next_key (-ENOTSUPP)
             case MapType.Queue or MapType.Stack:
             {
                 var value = new byte[spec.ValueSize];
@@ -235,6 +239,28 @@ public sealed class KernelObject : IDisposable
     public void UpdateMap(string name, ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags = BpfFlags.Any) =>
         BpfSyscall.MapUpdate(MapFd(name), key, value, flags);
 
+    /// <summary>User space's producer side of the named BPF_MAP_TYPE_USER_RINGBUF (mapped on first use, unmapped
+    /// when this object is disposed).</summary>
+    /// <param name="name">The map's name.</param>
+    /// <exception cref="ArgumentException">The map is not a user ring buffer.</exception>
+    /// <exception cref="KernelBpfException">mmap failed.</exception>
+    public KernelUserRingBuffer UserRingBuffer(string name)
+    {
+        int index = IndexOf(name);
+        if (_specs[index].Type != MapType.UserRingbuf)
+        {
+            throw new ArgumentException($"map \"{name}\" is a {MapTypeNames.ToName(_specs[index].Type)} map, not a user_ringbuf", nameof(name));
+        }
+
+        if (!_userRings.TryGetValue(name, out var ring))
+        {
+            ring = new KernelUserRingBuffer(_mapFds[index], _specs[index].MaxEntries);
+            _userRings.Add(name, ring);
+        }
+
+        return ring;
+    }
+
     /// <summary>BPF_MAP_DELETE_ELEM on the named map; false when the key is absent.</summary>
     /// <param name="name">The map's name.</param>
     /// <param name="key">The key.</param>
@@ -280,6 +306,11 @@ public sealed class KernelObject : IDisposable
         }
 
         _disposed = true;
+        foreach (var ring in _userRings.Values)
+        {
+            ring.Dispose();
+        }
+
         foreach (var p in _programs.Values)
         {
             p.Fd.Dispose();
@@ -321,15 +352,26 @@ public sealed class KernelObject : IDisposable
 
     private void CreateMap(MapSpec spec, KernelLoadOptions options)
     {
-        if (spec.Type is MapType.SkStorage or MapType.InodeStorage or MapType.TaskStorage or MapType.CgrpStorage
-            or MapType.StructOps or MapType.Arena or MapType.CgroupStorage or MapType.PercpuCgroupStorage)
+        if (spec.Type is MapType.StructOps or MapType.Arena or MapType.CgroupStorage or MapType.PercpuCgroupStorage)
         {
             throw new NotSupportedException(
-                $"map \"{spec.Name}\": {spec.Type} maps need BTF (or an attach target), which the kernel bridge does not load yet");
+                $"map \"{spec.Name}\": {spec.Type} maps need an attach target or a struct_ops/arena setup, which the kernel bridge does not give");
+        }
+
+        bool localStorage = IsLocalStorage(spec.Type);
+        if (localStorage && (_btf is null || spec.BtfKeyTypeId == 0 || spec.BtfValueTypeId == 0))
+        {
+            // kernel: bpf_local_storage_map_alloc_check() wants the value's BTF (map_check_btf)
+            throw new NotSupportedException(
+                $"map \"{spec.Name}\": {MapTypeNames.ToName(spec.Type)} maps need the object's BTF key and value types ({(_btf is null ? BtfError ?? "the object has no BTF" : "the definition names none")})");
         }
 
         uint maxEntries = options.MapSizes.TryGetValue(spec.Name, out uint size) ? size : spec.MaxEntries;
-        if (maxEntries == 0 && spec.Type == MapType.PerfEventArray)
+        if (localStorage)
+        {
+            maxEntries = 0;   // local storages must be created with max_entries 0
+        }
+        else if (maxEntries == 0 && spec.Type == MapType.PerfEventArray)
         {
             maxEntries = (uint)PossibleCpus;   // as libbpf sizes it
         }
@@ -361,7 +403,7 @@ public sealed class KernelObject : IDisposable
                 {
                     fd = BpfSyscall.MapCreate(request);
                 }
-                catch (KernelBpfException)
+                catch (KernelBpfException) when (!localStorage)
                 {
                     fd = BpfSyscall.MapCreate(Request(spec, maxEntries, template, spec.Name));   // as libbpf: retry without BTF
                 }
@@ -392,6 +434,9 @@ public sealed class KernelObject : IDisposable
             BpfSyscall.MapFreeze(_mapFds[^1]);
         }
     }
+
+    private static bool IsLocalStorage(MapType type) =>
+        type is MapType.TaskStorage or MapType.CgrpStorage or MapType.SkStorage or MapType.InodeStorage;
 
     // libbpf (bpf_object__create_map) passes no BTF key/value types for these map types.
     private static bool TakesBtf(MapType type) => type is not (MapType.PerfEventArray or MapType.CgroupArray

@@ -110,6 +110,12 @@ public static class BpfVerifier
         var error = ctx is null
             ? new VerifierError(-1, RejectKind.NotSupported, $"program type {type} is not supported by this verifier")
             : env.Run();
+        if (error is null && !log.IsLevel2)
+        {
+            // do_check_common(): a successful exploration at level 1 leaves no log behind
+            log.ResetTo(0);
+        }
+
         if (error is null)
         {
             error = CfgCheck.CheckMaxStackDepth(insns, cfg.Subprogs, env.StackDepth, CfgOptions.Root, log);
@@ -120,11 +126,6 @@ public static class BpfVerifier
         s.StackDepths = env.StackDepth;
         log.WriteStats(s);
         string text = log.ToString();
-        if (error is null && options.LogLevel == VerifierLogLevel.Level1)
-        {
-            // a level-1 log of an accepted program is only its closing line
-            text = text[Math.Max(0, text.LastIndexOf("processed ", StringComparison.Ordinal))..];
-        }
 
         return new VerificationResult(error, text, s, type);
     }

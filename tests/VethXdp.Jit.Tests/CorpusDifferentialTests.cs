@@ -146,13 +146,13 @@ public class CorpusDifferentialTests
         Assert.True(compared >= 40, $"only {compared} programs compared");
     }
 
-    private static List<byte[]> ReadPcap(string path)
+    internal static List<byte[]> ReadPcap(string path)
     {
         using var pcap = PcapReader.Open(path);
         return [.. pcap.ReadAll().Select(r => r.Data.ToArray())];
     }
 
-    private static Outcomes RunAll(BpfObject elf, JsonNode? run, string program, RunOptions options, List<byte[]> frames, IBpfEngineFactory? engine)
+    internal static Outcomes RunAll(BpfObject elf, JsonNode? run, string program, RunOptions options, List<byte[]> frames, IBpfEngineFactory? engine)
     {
         using var loaded = LoadedObject.Create(elf, new LoadOptions { PossibleCpus = 2 });
         if (run?["maps"] is JsonObject maps)
@@ -203,5 +203,5 @@ public class CorpusDifferentialTests
         return sb.ToString();
     }
 
-    private sealed record Outcomes(List<string> Packets, string Maps);
+    internal sealed record Outcomes(List<string> Packets, string Maps);
 }

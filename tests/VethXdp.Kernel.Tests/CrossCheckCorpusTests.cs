@@ -53,6 +53,7 @@ public class CrossCheckCorpusTests
         RxQueue = c.RxQueue,
         Environment = c.Environment,
         Skips = c.Skips,
+        InitializeMaps = c.UserRingbuf is { } records ? (vm, kernel) => UserRingbufRecord.Produce(records, vm, kernel) : null,
     };
 
     internal static void SkipUnlessMet(CrossCheckCase c)

@@ -21,7 +21,8 @@ public sealed record CrossCheckCase(
     IReadOnlyList<string> Needs,
     string? ExpectedFailureKind,
     string? ExpectedFailureReason,
-    string? DevBound)
+    string? DevBound,
+    IReadOnlyList<UserRingbufRecord>? UserRingbuf = null)
 {
     /// <summary>"xdp_counter.v2 run 0".</summary>
     public string Id => $"{Object}.{Build} run {RunIndex}";
@@ -104,7 +105,8 @@ internal static class CrossCheckManifest
                         needs,
                         failureKind,
                         failureReason,
-                        devBound));
+                        devBound,
+                        run.TryGetProperty("userRingbuf", out var urb) ? UserRingbufRecord.ParseRun(urb) : null));
                     index++;
                 }
             }

@@ -17,10 +17,8 @@ internal static class BenchCommand
         var common = new ObjectOptions();
         var pcap = new Option<string?>("--pcap") { Description = "Packets from a pcap or pcapng file: each is measured, and ns_per_run is the mean over them." };
         var packet = new Option<string[]>("--packet") { Description = "One packet as hex (repeatable)." };
-        var engine = new Option<string?>("--engine")
-        {
-            Description = "Execution engine: interp, jit-checked or jit (verified programs only). Default: the one run uses.",
-        };
+        var engine = Engines.Option();
+        var unverified = Engines.UnverifiedOption();
         var repeat = new Option<long>("--repeat")
         {
             Description = "Runs per packet, as BPF_PROG_TEST_RUN's repeat: the frame and context are not reset between runs (default 1,000,000).",
@@ -33,28 +31,17 @@ internal static class BenchCommand
         cmd.Options.Add(pcap);
         cmd.Options.Add(packet);
         cmd.Options.Add(engine);
+        cmd.Options.Add(unverified);
         cmd.Options.Add(repeat);
         cmd.Options.Add(kernel);
         cmd.Options.Add(json);
-        cmd.SetAction(p => Run(p, common, p.GetValue(pcap), p.GetValue(packet) ?? [], p.GetValue(engine), p.GetValue(repeat), p.GetValue(kernel), p.GetValue(json)));
+        cmd.SetAction(p => Run(p, common, p.GetValue(pcap), p.GetValue(packet) ?? [], p.GetValue(engine), p.GetValue(unverified), p.GetValue(repeat), p.GetValue(kernel), p.GetValue(json)));
         return cmd;
     }
 
-    /// <summary>The engine bench uses when --engine is not given: the same rule as <c>run</c>'s. Nothing is verified
-    /// yet, so it is the interpreter; once the verifier lands this becomes <c>jit</c> for a verified program and
-    /// <c>interp</c> for an <c>--unverified</c> one (issue 6, item 2). This is the one place to change.</summary>
-    private static string DefaultEngine(string program)
+    private static int Run(ParseResult p, ObjectOptions common, string? pcapPath, string[] hexPackets, string? engineOption, bool unverified, long repeat, bool kernel, bool json)
     {
-        _ = program;
-        return Engines.Interpreter;
-    }
-
-    private static int Run(ParseResult p, ObjectOptions common, string? pcapPath, string[] hexPackets, string? engineOption, long repeat, bool kernel, bool json)
-    {
-        if (engineOption is not null)
-        {
-            Engines.Check(engineOption);
-        }
+        Engines.Check(engineOption);
 
         if ((pcapPath is null) == (hexPackets.Length == 0))
         {
@@ -73,10 +60,11 @@ internal static class BenchCommand
         using var loaded = ObjectFiles.Open(objPath, load, mapsIn);
         var runOptions = common.RunOptions(p, loaded.PossibleCpus);
         string program = ObjectFiles.ProgramName(loaded, p.GetValue(common.Prog));
-        string engine = engineOption ?? DefaultEngine(program);
+        // The same rule as run's (Engines.Choose): jit when the verifier accepts the program, else interp.
+        var factory = Engines.Choose(loaded, program, engineOption, unverified).Factory;
 
         XdpBenchResult ours;
-        using (var bench = NewBench(loaded, program, runOptions, engine, repeat))
+        using (var bench = NewBench(loaded, program, runOptions, factory, repeat))
         {
             ours = bench.Measure(frames);
         }
@@ -168,9 +156,8 @@ internal static class BenchCommand
         return ExitCode.Ok;
     }
 
-    private static XdpBench NewBench(LoadedObject loaded, string program, RunOptions runOptions, string engine, long repeat)
+    private static XdpBench NewBench(LoadedObject loaded, string program, RunOptions runOptions, IBpfEngineFactory factory, long repeat)
     {
-        var factory = Engines.Factory(engine, program);
         try
         {
             return new XdpBench(loaded, program, runOptions, factory, new XdpBenchOptions { Repeat = repeat });

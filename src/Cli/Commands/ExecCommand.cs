@@ -3,11 +3,13 @@ using VethXdp.Jit;
 using VethXdp.Vm.Helpers;
 using VethXdp.Vm.Interpreter;
 using VethXdp.Vm.Isa;
+using VethXdp.Vm.Programs;
+using VethXdp.Vm.Runtime;
 using VethXdp.Vm.Text;
 
 namespace VethXdp.Cli.Commands;
 
-/// <summary><c>vethxdp exec FILE [--mem HEX] [--engine interp|jit-checked|jit] [--dump-il] [--json]</c>: run a program once and print r0.</summary>
+/// <summary><c>vethxdp exec FILE [--mem HEX] [--engine interp|jit-checked|jit] [--unverified] [--dump-il] [--json]</c>: run a program once and print r0.</summary>
 internal static class ExecCommand
 {
     public static Command Create()
@@ -19,12 +21,13 @@ internal static class ExecCommand
         var budget = new Option<long>("--budget") { Description = "Instruction budget.", DefaultValueFactory = _ => InterpreterOptions.DefaultInstructionBudget };
         var json = new Option<bool>("--json") { Description = "Print {\"r0\": \"0x...\"} as JSON." };
         var dumpIl = new Option<bool>("--dump-il") { Description = "With a JIT engine: write the IL listing, eBPF instructions interleaved, to standard error." };
-        var cmd = new Command("exec", "Run a program once over some memory and print r0.") { file, mem, engine, xdp, budget, json, dumpIl };
-        cmd.SetAction(p => Run(p.GetValue(file)!, p.GetValue(mem), p.GetValue(engine)!, p.GetValue(xdp), p.GetValue(budget), p.GetValue(json), p.GetValue(dumpIl)));
+        var unverified = Engines.UnverifiedOption();
+        var cmd = new Command("exec", "Run a program once over some memory and print r0.") { file, mem, engine, unverified, xdp, budget, json, dumpIl };
+        cmd.SetAction(p => Run(p.GetValue(file)!, p.GetValue(mem), p.GetValue(engine), p.GetValue(unverified), p.GetValue(xdp), p.GetValue(budget), p.GetValue(json), p.GetValue(dumpIl)));
         return cmd;
     }
 
-    private static int Run(string path, string? memHex, string engine, bool xdp, long budget, bool json, bool dumpIl)
+    private static int Run(string path, string? memHex, string? engine, bool unverified, bool xdp, long budget, bool json, bool dumpIl)
     {
         Engines.Check(engine);
         if (dumpIl && engine == Engines.Interpreter)
@@ -67,7 +70,14 @@ internal static class ExecCommand
         }
 
         RunResult result;
-        var factory = Engines.Factory(engine, program.Name, dumpIl ? new JitOptions { DumpIl = Console.Error } : null);
+        // With --xdp the program is verified as an XDP program (jit by default when accepted); a .data, .s or raw
+        // program has no program type otherwise, so it runs on the interpreter unless an engine is named.
+        var factory = Engines.Choose(program, xdp ? ProgramType.Xdp : null, engine, unverified, dumpIl ? new JitOptions { DumpIl = Console.Error } : null).Factory;
+        if (dumpIl && factory is InterpreterEngineFactory)
+        {
+            throw new CliError($"--dump-il needs a JIT engine (--engine {Engines.JitChecked})");
+        }
+
         using (var vm = factory.Create(new ExecutableProgram(program), HelperTable.CreateDefault(), new InterpreterOptions { InstructionBudget = budget }, null))
         {
             try

@@ -24,7 +24,7 @@ internal static class PluginCommand
         {
             memory, elf, engine, debug,
         };
-        cmd.SetAction(p => Run(p.GetValue(memory), p.GetValue(elf), p.GetValue(engine)!, p.GetValue(debug)));
+        cmd.SetAction(p => Run(p.GetValue(memory), p.GetValue(elf), p.GetValue(engine) ?? Engines.Interpreter, p.GetValue(debug)));
         return cmd;
     }
 
@@ -78,6 +78,8 @@ internal static class PluginCommand
             Console.Error.WriteLine($"plugin: {request.Kind}, {request.Program.Length} slots, {memory.Length} bytes of memory");
         }
 
+        // A conformance program has no program type, so it cannot be verified: interp unless an engine is named, and
+        // jit is refused (naming jit-checked).
         ulong r0 = request.Run(memory, null, Engines.Factory(engine, request.Program.Name));
         Console.Out.WriteLine($"0x{r0:x}");
         return ExitCode.Ok;

@@ -19,6 +19,7 @@ internal static class RunCommand
         var output = new Option<string?>("--out") { Description = "Write every frame that leaves (TX, PASS, REDIRECT) to this pcapng, its verdict in a comment." };
         var json = new Option<bool>("--json") { Description = "One JSON object per packet and a last line with the maps." };
         var engine = Engines.Option();
+        var unverified = Engines.UnverifiedOption();
         var cmd = new Command("run", "Run an XDP program over packets, as BPF_PROG_TEST_RUN does, and show verdicts, bytes and maps.");
         common.AddTo(cmd);
         cmd.Options.Add(pcap);
@@ -26,11 +27,12 @@ internal static class RunCommand
         cmd.Options.Add(output);
         cmd.Options.Add(json);
         cmd.Options.Add(engine);
-        cmd.SetAction(p => Run(p, common, p.GetValue(pcap), p.GetValue(packet) ?? [], p.GetValue(output), p.GetValue(json), p.GetValue(engine)!));
+        cmd.Options.Add(unverified);
+        cmd.SetAction(p => Run(p, common, p.GetValue(pcap), p.GetValue(packet) ?? [], p.GetValue(output), p.GetValue(json), p.GetValue(engine), p.GetValue(unverified)));
         return cmd;
     }
 
-    private static int Run(ParseResult p, ObjectOptions common, string? pcapPath, string[] packets, string? outPath, bool json, string engine)
+    private static int Run(ParseResult p, ObjectOptions common, string? pcapPath, string[] packets, string? outPath, bool json, string? engine, bool unverified)
     {
         Engines.Check(engine);
         if ((pcapPath is null) == (packets.Length == 0))
@@ -41,7 +43,7 @@ internal static class RunCommand
         string objPath = p.GetValue(common.Object)!;
         using var loaded = ObjectFiles.Open(objPath, common.LoadOptions(p), p.GetValue(common.MapsIn));
         var runOptions = common.RunOptions(p, loaded.PossibleCpus);
-        using var runner = ObjectFiles.Runner(loaded, p.GetValue(common.Prog), runOptions, engine);
+        using var runner = ObjectFiles.Runner(loaded, p.GetValue(common.Prog), runOptions, engine, unverified);
         var names = ObjectFiles.Names(loaded);
 
         using var writer = outPath is null ? null : PcapNgWriter.Create(outPath);

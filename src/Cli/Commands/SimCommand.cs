@@ -17,19 +17,28 @@ internal static class SimCommand
         var packets = new Option<long?>("--packets") { Description = "Frames to generate (overrides the scenario's traffic.packets)." };
         var threads = new Option<int>("--threads") { Description = "Worker threads the simulated CPUs are spread over (the counters do not depend on it).", DefaultValueFactory = _ => 1 };
         var engine = new Option<string?>("--engine") { Description = "Execution engine: interp, jit-checked or jit (overrides the scenario's)." };
+        var warmup = new Option<long?>("--warmup") { Description = "Frames to run first through a separate copy of each scenario, so that Mpps measures .NET's fully optimised code (default: as many as --packets, at most 1,000,000; 0: none). Counters are not affected." };
         var capture = new Option<string?>("--capture") { Description = "Write a pcapng per device into this directory." };
         var json = new Option<bool>("--json") { Description = "One line of JSON per scenario." };
         var chart = new Option<string?>("--chart") { Description = "Draw Mpps per test, native against generic, as an SVG bar chart (the paper's Figures 1 and 2)." };
         var cmd = new Command("sim", "Simulate the veth XDP world of the paper: a NIC redirecting into veth pairs, native or generic XDP, per-queue counters as ethtool -S shows them, drops with reasons, a conservation check and Mpps.")
         {
-            scenarios, packets, threads, engine, capture, json, chart,
+            scenarios, packets, threads, engine, warmup, capture, json, chart,
         };
-        cmd.SetAction(p => Run(p.GetValue(scenarios)!, p.GetValue(packets), p.GetValue(threads), p.GetValue(engine), p.GetValue(capture), p.GetValue(json), p.GetValue(chart)));
+        cmd.SetAction(p => Run(p.GetValue(scenarios)!, p.GetValue(packets), p.GetValue(threads), p.GetValue(engine), p.GetValue(warmup), p.GetValue(capture), p.GetValue(json), p.GetValue(chart)));
         return cmd;
     }
 
-    private static int Run(string[] files, long? packets, int threads, string? engine, string? capture, bool json, string? chart)
+    /// <summary>The most frames a default warm-up runs.</summary>
+    internal const long MaxDefaultWarmup = 1_000_000;
+
+    private static int Run(string[] files, long? packets, int threads, string? engine, long? warmup, string? capture, bool json, string? chart)
     {
+        if (warmup is < 0)
+        {
+            throw new CliError($"--warmup {warmup}: must not be negative");
+        }
+
         if (threads < 1)
         {
             throw new CliError($"--threads {threads}: must be at least 1");
@@ -62,6 +71,15 @@ internal static class SimCommand
 
             using (world)
             {
+                // .NET compiles hot methods in tiers (quick code first, optimised code after some calls and a delay):
+                // run the same scenario once on a throw-away copy, so the measured run sees the steady state.
+                long warm = warmup ?? Math.Min(world.Source?.Packets ?? 0, MaxDefaultWarmup);
+                if (warm > 0)
+                {
+                    using var copy = ScenarioBuilder.Build(file, e => Engines.Factory(e, name), warm, engine);
+                    new Simulator(copy).Run(name, threads);
+                }
+
                 if (capture is not null)
                 {
                     world.Capture = new SimCapture(files.Length == 1 ? capture : Path.Combine(capture, name));

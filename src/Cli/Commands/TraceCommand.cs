@@ -52,6 +52,7 @@ internal static class TraceCommand
         string objPath = p.GetValue(common.Object)!;
         using var loaded = ObjectFiles.Open(objPath, common.LoadOptions(p), p.GetValue(common.MapsIn));
         var runOptions = common.RunOptions(p, loaded.PossibleCpus);
+        // Always the interpreter: a trace records every instruction, and only the interpreter reports them.
         using var runner = ObjectFiles.Runner(loaded, p.GetValue(common.Prog), runOptions);
 
         int k = index ?? 0;

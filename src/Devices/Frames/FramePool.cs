@@ -19,8 +19,16 @@ public sealed unsafe class FramePool : IDisposable
     /// <summary>SKB_DATA_ALIGN(sizeof(struct skb_shared_info)): the tailroom a frame keeps free.</summary>
     public const int SharedInfoSize = 320;
 
+    // Each partition's free count sits on its own cache line (stride 16 ints), and each free stack carries a cache
+    // line of slack past its top, so CPUs on different worker threads never write a line another one uses.
+    private const int CountStride = 16;
+    private const int StackSlack = 32;
+
     private readonly int[][] _free;
     private readonly int[] _freeCount;
+
+    // ceil(2^64 / FramesPerPartition): frame / FramesPerPartition as one multiplication (exact for 32-bit frames).
+    private readonly ulong _partitionMultiplier;
     private byte* _base;
 
     /// <summary>Creates <paramref name="partitions"/> partitions of <paramref name="framesPerPartition"/> frames.</summary>
@@ -30,12 +38,13 @@ public sealed unsafe class FramePool : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(framesPerPartition);
         Partitions = partitions;
         FramesPerPartition = framesPerPartition;
+        _partitionMultiplier = framesPerPartition == 1 ? 0 : (ulong.MaxValue / (ulong)framesPerPartition) + 1;
         _base = (byte*)NativeMemory.AlignedAlloc((nuint)((long)partitions * framesPerPartition * FrameSize), FrameSize);
         _free = new int[partitions][];
-        _freeCount = new int[partitions];
+        _freeCount = new int[(partitions + 1) * CountStride];
         for (int p = 0; p < partitions; p++)
         {
-            var stack = new int[framesPerPartition];
+            var stack = new int[framesPerPartition + StackSlack];
             for (int i = 0; i < framesPerPartition; i++)
             {
                 // lowest index on top, so runs reuse the same few frames (cache-warm, as page pools recycle)
@@ -43,7 +52,7 @@ public sealed unsafe class FramePool : IDisposable
             }
 
             _free[p] = stack;
-            _freeCount[p] = framesPerPartition;
+            _freeCount[(p + 1) * CountStride] = framesPerPartition;
         }
     }
 
@@ -57,26 +66,28 @@ public sealed unsafe class FramePool : IDisposable
     public byte* Base => _base;
 
     /// <summary>Frames of <paramref name="partition"/> not on its free stack.</summary>
-    public int InUse(int partition) => FramesPerPartition - _freeCount[partition];
+    public int InUse(int partition) => FramesPerPartition - _freeCount[(partition + 1) * CountStride];
 
     /// <summary>A free frame of <paramref name="partition"/>, or -1 when it has none.</summary>
     public int Alloc(int partition)
     {
-        int n = _freeCount[partition];
+        ref int count = ref _freeCount[(partition + 1) * CountStride];
+        int n = count;
         if (n == 0)
         {
             return -1;
         }
 
-        _freeCount[partition] = n - 1;
+        count = n - 1;
         return _free[partition][n - 1];
     }
 
     /// <summary>Returns <paramref name="frame"/> to its partition (xdp_return_frame).</summary>
     public void Free(int frame)
     {
-        int p = frame / FramesPerPartition;
-        _free[p][_freeCount[p]++] = frame;
+        int p = _partitionMultiplier == 0 ? frame : (int)Math.BigMul(_partitionMultiplier, (uint)frame, out _);
+        ref int count = ref _freeCount[(p + 1) * CountStride];
+        _free[p][count++] = frame;
     }
 
     /// <summary>The start of <paramref name="frame"/> (data_hard_start).</summary>

@@ -255,6 +255,8 @@ public sealed unsafe class NapiContext
                 break;
             }
 
+            case MapType.Xskmap when World.Xsk is { } xsk: // xsk: __xdp_do_redirect_xsk()
+                return xsk.Redirect(this, devRx, d, prog, generic: false);
             case MapType.Cpumap:
             case MapType.Xskmap:
                 // Not simulated: CPU map kthreads and AF_XDP sockets (docs/differences.md).
@@ -431,6 +433,7 @@ public sealed unsafe class NapiContext
         }
 
         _flushCount = 0;
+        World.Xsk?.Flush(this); // xsk: __xsk_map_flush()
     }
 
     private int DevMapEnqueueMulti(in XdpDesc d, NetDevice devRx, BpfMap map, bool excludeIngress)
@@ -618,6 +621,8 @@ public sealed unsafe class NapiContext
                 break;
             }
 
+            case MapType.Xskmap when World.Xsk is { } xsk: // xsk: xsk_generic_rcv()
+                return xsk.Redirect(this, dev, skb, prog, generic: true);
             case MapType.Cpumap:
             case MapType.Xskmap:
                 err = -Errno.EOPNOTSUPP;

@@ -163,6 +163,7 @@ public static class ScenarioBuilder
                 world.Attach(dev, obj, objName, Str(a, "program"), mode, engine);
             }
 
+            Xsk.XskScenario.Apply(world, root, objects); // xsk: sockets, XSKMAP slots, the user-space switch
             var t = root.TryGetProperty("traffic", out var tr) ? tr : throw new ScenarioException("no traffic");
             var spec = new TrafficSpec
             {

@@ -13,6 +13,10 @@ public sealed unsafe class PacketSource
 {
     private readonly byte[][] _templates;
     private readonly int[][] _queueFlows;
+    // Per-queue state, one cache line per queue (Stride longs): queues owned by CPUs on different worker threads never
+    // share a line.
+    private const int Stride = 8;
+
     private readonly long[] _remaining;
     private readonly long[] _position;
 
@@ -42,8 +46,8 @@ public sealed unsafe class PacketSource
         }
 
         _queueFlows = new int[queues][];
-        _remaining = new long[queues];
-        _position = new long[queues];
+        _remaining = new long[(queues + 1) * Stride];
+        _position = new long[(queues + 1) * Stride];
         long full = packets / flows;
         long rest = packets % flows;
         for (int q = 0; q < queues; q++)
@@ -58,7 +62,7 @@ public sealed unsafe class PacketSource
                 }
             }
 
-            _remaining[q] = n;
+            _remaining[(q + 1) * Stride] = n;
         }
     }
 
@@ -67,6 +71,9 @@ public sealed unsafe class PacketSource
 
     /// <summary>Frames in the run.</summary>
     public long Packets { get; }
+
+    /// <summary>Each flow's frame, as the wire carries it.</summary>
+    public IReadOnlyList<ReadOnlyMemory<byte>> Flows => [.. _templates.Select(t => (ReadOnlyMemory<byte>)t)];
 
     /// <summary>The queue RSS picked for each flow.</summary>
     public int[] FlowQueues { get; }
@@ -78,13 +85,26 @@ public sealed unsafe class PacketSource
         var rx = Nic.Rx;
         for (int q = cpu.Id; q < rx.Length; q += cpu.World.CpuCount)
         {
-            if (_remaining[q] > 0)
+            if (_remaining[(q + 1) * Stride] > 0)
             {
                 return true;
             }
         }
 
         return false;
+    }
+
+    /// <summary>Frames still to come into the queues <paramref name="cpu"/> owns.</summary>
+    public long FramesFor(NapiContext cpu)
+    {
+        ArgumentNullException.ThrowIfNull(cpu);
+        long n = 0;
+        for (int q = cpu.Id; q < Nic.Rx.Length; q += cpu.World.CpuCount)
+        {
+            n += _remaining[(q + 1) * Stride];
+        }
+
+        return n;
     }
 
     /// <summary>Receives the next frames into the queues <paramref name="cpu"/> owns and raises their interrupt
@@ -96,17 +116,24 @@ public sealed unsafe class PacketSource
         var pool = cpu.Pool;
         for (int q = cpu.Id; q < rx.Length; q += cpu.World.CpuCount)
         {
-            long n = Math.Min(_remaining[q], Math.Min(NapiContext.NapiWeight, rx[q].Ring.Free));
+            ref long remaining = ref _remaining[(q + 1) * Stride];
+            long n = Math.Min(remaining, Math.Min(NapiContext.NapiWeight, rx[q].Ring.Free));
             if (n <= 0)
             {
                 continue;
             }
 
+            // The next flow of the queue, in turn (an index that wraps: no division per frame).
+            ref long position = ref _position[(q + 1) * Stride];
             var flows = _queueFlows[q];
             for (long i = 0; i < n; i++)
             {
-                var t = _templates[flows[_position[q] % flows.Length]];
-                _position[q]++;
+                var t = _templates[flows[position]];
+                if (++position == flows.Length)
+                {
+                    position = 0;
+                }
+
                 cpu.Generated++;
                 int frame = pool.Alloc(cpu.Id);
                 if (frame < 0)
@@ -120,7 +147,7 @@ public sealed unsafe class PacketSource
                 rx[q].Receive(new XdpDesc(frame, FramePool.Headroom, (ushort)t.Length, Nic.Ifindex));
             }
 
-            _remaining[q] -= n;
+            remaining -= n;
             cpu.Schedule(rx[q]);
         }
     }

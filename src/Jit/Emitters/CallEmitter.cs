@@ -61,8 +61,8 @@ internal static class CallEmitter
     private static void EmitLocalCall(EmitContext cx, Instruction insn, int pc)
     {
         // kernel: ___bpf_prog_run() JMP_CALL for BPF_PSEUDO_CALL. The interpreter keeps the same frames: r1-r5 pass
-        // as they are (the callee's arguments), r6-r9 and r10 come back on exit, the callee gets a fresh, zeroed
-        // 512-byte frame of its own. The return site is an index into the method's return switch, so no
+        // as they are (the callee's arguments), r6-r9 and r10 come back on exit, the callee gets a fresh 512-byte
+        // frame of its own, zeroed as far as it can reach (all of it when checked; its verified depth when not). The return site is an index into the method's return switch, so no
         // address ever needs to leave the method.
         var il = cx.Il;
         int site = cx.ReturnSites.Count;
@@ -77,6 +77,7 @@ internal static class CallEmitter
             cx.LdReg(r);
         }
 
+        cx.LdI4(cx.FrameClear(pc + 1 + insn.Imm));
         cx.LdI4(pc);
         cx.Call(JitMethods.PushFrame);
         cx.StReg(10);

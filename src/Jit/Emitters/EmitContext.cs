@@ -54,6 +54,12 @@ internal sealed class EmitContext
 
     public IlWriter Il { get; }
 
+    /// <summary>Stack bytes to clear when the function at each slot gets a frame (<see cref="JitState.EnterFrame"/>).</summary>
+    public int[] FrameClearBySlot { get; set; } = [];
+
+    /// <summary>Stack bytes to clear when the function that starts at <paramref name="pc"/> gets a frame.</summary>
+    public int FrameClear(int pc) => (uint)pc < (uint)FrameClearBySlot.Length ? FrameClearBySlot[pc] : BpfInterpreter.StackSize;
+
     public Instruction[] Slots { get; }
 
     public ExecutableProgram Program { get; }

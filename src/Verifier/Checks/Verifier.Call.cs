@@ -951,14 +951,10 @@ internal sealed partial class VerifierEnv
     {
         var callee = Func;
         var r0 = callee.Regs[0];
-        if (r0.Type == RegType.NotInit)
+        if (r0.Type == RegType.PtrToStack)
         {
-            Fail(RejectKind.Access, Msg.RegNotReadable, 0);
-        }
-
-        if (r0.Type == RegType.PtrToStack && r0.Frameno == callee.Frameno)
-        {
-            Fail(RejectKind.Invalid, "cannot return stack pointer to the caller frame");
+            // any stack pointer, even the caller's own (the kernel is conservative here)
+            Fail(RejectKind.Invalid, "cannot return stack pointer to the caller");
         }
 
         var caller = _cur.Frames[_cur.CurFrame - 1]!;

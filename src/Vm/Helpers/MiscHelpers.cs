@@ -84,10 +84,12 @@ public static class MiscHelpers
         return old;
     }
 
-    /// <summary>bpf_user_ringbuf_drain(map, callback_fn, ctx, flags) (209): the map must be a
-    /// BPF_MAP_TYPE_USER_RINGBUF (any other faults with the verifier's message); -EINVAL for flags other than
-    /// BPF_RB_NO_WAKEUP / BPF_RB_FORCE_WAKEUP. The VM cannot create user ring buffers (the object is refused at load),
-    /// so a call that gets this far faults.</summary>
+    /// <summary>bpf_user_ringbuf_drain(map, callback_fn, ctx, flags) (209): calls callback_fn(dynptr, ctx) for each
+    /// sample user space has produced into the BPF_MAP_TYPE_USER_RINGBUF (a local dynptr over the sample), consuming
+    /// it, until the ring is empty, the callback returns 1, or BPF_MAX_USER_RINGBUF_SAMPLES samples. Returns the
+    /// samples taken (the one the callback stopped at included, discarded records not); -EINVAL for flags other
+    /// than BPF_RB_NO_WAKEUP / BPF_RB_FORCE_WAKEUP or a malformed record, -E2BIG for a record larger than the ring or
+    /// a dynptr, -EBUSY from a drain's own callback. Any other map type faults with the verifier's message.</summary>
     public static ulong UserRingbufDrain(ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, RuntimeEnv env)
     {
         ArgumentNullException.ThrowIfNull(env);
@@ -98,7 +100,62 @@ public static class MiscHelpers
             return ProcessHelpers.Err(Errno.EINVAL);
         }
 
-        throw new ExecutionFaultException(FaultKind.NotSupported, $"map {map.Name}: user ring buffers are not supported");
+        var ring = map as UserRingBufMap
+            ?? throw new ExecutionFaultException(FaultKind.NotSupported, $"map {map.Name}: not a user ring buffer this VM implements");
+
+        // kernel: atomic_try_cmpxchg(&rb->busy, ...): one consumer at a time
+        if (ring.Busy)
+        {
+            return ProcessHelpers.Err(Errno.EBUSY);
+        }
+
+        var engine = env.Callbacks ?? throw new ExecutionFaultException(FaultKind.NotSupported, "this engine cannot run callbacks");
+        Span<byte> dynptr = stackalloc byte[Dynptr.StructSize];
+        long samples, discarded = 0;
+        ulong ret = 0;
+        ring.Busy = true;
+        try
+        {
+            for (samples = 0; samples < UserRingBufMap.MaxSamples && ret == 0; samples++)
+            {
+                int err = ring.Peek(out ulong sample, out uint size);
+                if (err == -Errno.ENODATA)
+                {
+                    break;
+                }
+
+                if (err == -Errno.EAGAIN)
+                {
+                    discarded++;
+                    continue;
+                }
+
+                if (err != 0)
+                {
+                    return ProcessHelpers.Err(-err);
+                }
+
+                Dynptr.Create(sample, Dynptr.TypeLocal, size).Write(dynptr);
+                int regions = env.Regions.Count;
+                ulong dynptrAddress = env.PushScratch(dynptr, "user ringbuf sample dynptr");
+                try
+                {
+                    ret = engine.InvokeCallback(r2, dynptrAddress, r3, 0, 0, 0);
+                }
+                finally
+                {
+                    env.PopScratch(regions);
+                }
+
+                ring.Release(size);
+            }
+        }
+        finally
+        {
+            ring.Busy = false;
+        }
+
+        return (ulong)(samples - discarded);
     }
 
     /// <summary>The verifier's refusal of a per-CPU pointer argument that is not one.</summary>

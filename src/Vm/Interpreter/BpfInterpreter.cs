@@ -177,8 +177,9 @@ public sealed unsafe partial class BpfInterpreter : IDisposable, IBpfCallbackInv
         {
             _ctx = buffer.Context;
             Env.Xdp = buffer;
-            int contextRegion = regions.Add(buffer.Context.Region);
-            Env.PacketRegionIndex = regions.Add(buffer.PacketRegion);
+            // The buffer's pages are its own: no overlap scan (RegionTable.Push).
+            int contextRegion = regions.Push(buffer.Context.Region);
+            Env.PacketRegionIndex = regions.Push(buffer.PacketRegion);
             return Run(buffer.Context.Address, 0, null, 0, contextRegion);
         }
         finally
@@ -306,7 +307,7 @@ public sealed unsafe partial class BpfInterpreter : IDisposable, IBpfCallbackInv
     {
         ulong start = _stackBase + (ulong)(depth * FrameStride);
         new Span<byte>((void*)start, StackSize).Clear();
-        regions.Add(new MemoryRegion(start, StackSize, RegionKind.Stack, Writable: true, s_frameNames[depth]));
+        regions.Push(new MemoryRegion(start, StackSize, RegionKind.Stack, Writable: true, s_frameNames[depth]));
         return start + StackSize;
     }
 }

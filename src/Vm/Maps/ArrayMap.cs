@@ -122,7 +122,7 @@ public sealed unsafe class ArrayMap : BpfMap
         if (!_percpu)
         {
             new ReadOnlySpan<byte>((void*)ValueAddress(index), _valueSize).CopyTo(value);
-            MapValue.HideLock(value.Slice(0, _valueSize), Spec.SpinLockOffset);
+            MapValue.HideSpecialFields(value.Slice(0, _valueSize), Spec);
             return 0;
         }
 

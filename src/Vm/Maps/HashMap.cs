@@ -455,7 +455,7 @@ public sealed unsafe class HashMap : BpfMap, ILruOwner
         if (!_percpu)
         {
             ValueSpan(slot, 0, _valueSize).CopyTo(value);
-            MapValue.HideLock(value.Slice(0, _valueSize), Spec.SpinLockOffset);
+            MapValue.HideSpecialFields(value.Slice(0, _valueSize), Spec);
             return;
         }
 

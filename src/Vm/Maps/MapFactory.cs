@@ -83,6 +83,7 @@ public static class MapFactory
         MapType.ArrayOfMaps => new ArrayOfMapsMap(s, cpus),
         MapType.HashOfMaps => new HashOfMapsMap(s, cpus),
         MapType.Ringbuf => new RingBufMap(s, cpus),
+        MapType.UserRingbuf => new UserRingBufMap(s, cpus),
         MapType.Queue or MapType.Stack => new QueueStackMap(s, cpus),
         MapType.BloomFilter => new BloomFilterMap(s, cpus),
         MapType.TaskStorage or MapType.CgrpStorage => new VethXdp.Vm.Helpers.LocalStorageMap(s, cpus),
@@ -233,11 +234,12 @@ public static class MapFactory
 
                 break;
             case MapType.Ringbuf:
-                // kernel: ringbuf_map_alloc
+            case MapType.UserRingbuf:
+                // kernel: ringbuf_map_alloc (both ring buffer types)
                 RequireFlags(s, flags, MapFlags.NumaNode, t);
                 if (s.KeySize != 0 || s.ValueSize != 0)
                 {
-                    throw Refuse(name, "key_size and value_size must be 0 for ringbuf maps (they are " + s.KeySize + " and " + s.ValueSize + ")", Errno.EINVAL);
+                    throw Refuse(name, "key_size and value_size must be 0 for " + t + " maps (they are " + s.KeySize + " and " + s.ValueSize + ")", Errno.EINVAL);
                 }
 
                 if (!BitOperations.IsPow2(s.MaxEntries) || s.MaxEntries % PageSize != 0)
@@ -288,8 +290,8 @@ public static class MapFactory
     private static bool IsSupported(MapType type) => type is MapType.Array or MapType.PercpuArray or MapType.Hash or
         MapType.PercpuHash or MapType.LruHash or MapType.LruPercpuHash or MapType.LpmTrie or MapType.ProgArray or
         MapType.PerfEventArray or MapType.Devmap or MapType.DevmapHash or MapType.Cpumap or MapType.Xskmap or
-        MapType.ArrayOfMaps or MapType.HashOfMaps or MapType.Ringbuf or MapType.Queue or MapType.Stack or
-        MapType.BloomFilter || UnmodelledMap.IsUnmodelled(type);
+        MapType.ArrayOfMaps or MapType.HashOfMaps or MapType.Ringbuf or MapType.UserRingbuf or MapType.Queue or
+        MapType.Stack or MapType.BloomFilter or MapType.TaskStorage or MapType.CgrpStorage || UnmodelledMap.IsUnmodelled(type);
 
     private static void CheckArray(MapSpec s, uint flags, string t)
     {

@@ -62,6 +62,10 @@ public sealed record MapSpec
     /// <summary>Offset of the value's <c>struct bpf_spin_lock</c> (from BTF), or -1 when the value has none; needed
     /// for BPF_F_LOCK updates, and never overwritten by value copies, as in the kernel.</summary>
     public int SpinLockOffset { get; init; } = -1;
+
+    /// <summary>Offset of the value's <c>struct bpf_timer</c> (from BTF), or -1 when the value has none. Like the
+    /// kernel, copies of a value handed to user space (lookups, dumps) read it as zeros.</summary>
+    public int TimerOffset { get; init; } = -1;
 }
 
 /// <summary>One initial slot of a program array, devmap or map of maps: <c>[Index] = Target</c>.</summary>

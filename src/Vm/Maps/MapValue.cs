@@ -10,6 +10,9 @@ internal static class MapValue
     /// <summary>Size of struct bpf_spin_lock.</summary>
     public const int SpinLockSize = 4;
 
+    /// <summary>Size of struct bpf_timer.</summary>
+    public const int TimerSize = 16;
+
     /// <summary>copy_map_value(): <paramref name="src"/> into <paramref name="dst"/> (same length), skipping the lock.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Copy(Span<byte> dst, ReadOnlySpan<byte> src, int spinLockOffset)
@@ -23,12 +26,19 @@ internal static class MapValue
         CopyAround(dst, src, spinLockOffset);
     }
 
-    /// <summary>check_and_init_map_value(): zero the lock in a copy handed to user space.</summary>
-    public static void HideLock(Span<byte> userCopy, int spinLockOffset)
+    /// <summary>check_and_init_map_value(): zero the special fields (the spin lock, the timer) in a copy of a value
+    /// handed to user space.</summary>
+    public static void HideSpecialFields(Span<byte> userCopy, MapSpec spec)
     {
-        if (spinLockOffset >= 0 && spinLockOffset + SpinLockSize <= userCopy.Length)
+        Hide(userCopy, spec.SpinLockOffset, SpinLockSize);
+        Hide(userCopy, spec.TimerOffset, TimerSize);
+    }
+
+    private static void Hide(Span<byte> userCopy, int offset, int size)
+    {
+        if (offset >= 0 && offset + size <= userCopy.Length)
         {
-            userCopy.Slice(spinLockOffset, SpinLockSize).Clear();
+            userCopy.Slice(offset, size).Clear();
         }
     }
 

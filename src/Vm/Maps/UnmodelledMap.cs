@@ -5,7 +5,7 @@ using VethXdp.Vm.Memory;
 namespace VethXdp.Vm.Maps;
 
 /// <summary>A map of a type the kernel creates but this VM does not model (sockmap, sockhash,
-/// reuseport_sockarray, stack_trace, cgroup_array, the cgroup/sk/inode/task storages, struct_ops, user_ringbuf,
+/// reuseport_sockarray, stack_trace, cgroup_array, the cgroup/sk/inode storages, struct_ops,
 /// arena): it exists, so an object that holds one loads whole as libbpf loads it (typically it belongs to a program
 /// of another type in the same object, such as an sk_reuseport or tc program next to the XDP one), but it holds
 /// nothing.</summary>
@@ -26,7 +26,7 @@ public sealed class UnmodelledMap : BpfMap
     public static bool IsUnmodelled(MapType type) => type is MapType.StackTrace or MapType.CgroupArray or
         MapType.Sockmap or MapType.Sockhash or MapType.CgroupStorage or MapType.ReuseportSockarray or
         MapType.PercpuCgroupStorage or MapType.SkStorage or MapType.StructOps or MapType.InodeStorage or
-        MapType.TaskStorage or MapType.UserRingbuf or MapType.CgrpStorage or MapType.Arena;
+        MapType.Arena;
 
     /// <summary>True for the types the kernel requires a max_entries of 0 for (local storages).</summary>
     /// <param name="type">The map type.</param>

@@ -9,10 +9,15 @@ namespace VethXdp.Vm.Memory;
 /// touch the same region (the stack or the packet), so the common check is one subtraction and
 /// two compares. Regions are added and removed in stack order (a call adds its frame, the return
 /// removes it); <see cref="Count"/> and <see cref="Truncate"/> let a run restore the table it found.
+/// <para>The bounds live in a blittable array and the names in a side array that is written only when the name at an
+/// index changes: an engine that pushes the same regions (context, packet, stack frame 0) at the same indices on every
+/// run writes no object reference, so the per-run path has no GC write barrier. <see cref="Push"/> skips the overlap
+/// scan for memory the caller owns.</para>
 /// </remarks>
 public sealed class RegionTable
 {
-    private MemoryRegion[] _regions = new MemoryRegion[16];
+    private Entry[] _regions = new Entry[16];
+    private string[] _names = new string[16];
     private int _count;
     private int _lastHit;
 
@@ -26,7 +31,8 @@ public sealed class RegionTable
         {
             ArgumentOutOfRangeException.ThrowIfNegative(index);
             ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _count);
-            return _regions[index];
+            ref readonly var e = ref _regions[index];
+            return new MemoryRegion(e.Start, e.Length, e.Kind, e.Writable, _names[index]);
         }
     }
 
@@ -43,20 +49,52 @@ public sealed class RegionTable
             for (int i = 0; i < _count; i++)
             {
                 ref readonly var r = ref _regions[i];
-                if (r.Length != 0 && region.Start < r.End && r.Start < region.End)
+                if (r.Length != 0 && region.Start < r.Start + r.Length && r.Start < region.End)
                 {
-                    throw new InvalidOperationException($"region {region} overlaps {r}");
+                    throw new InvalidOperationException($"region {region} overlaps {this[i]}");
                 }
             }
         }
 
-        if (_count == _regions.Length)
+        return Push(region);
+    }
+
+    /// <summary>Registers a region without the overlap scan and returns its index: for memory the caller owns and
+    /// knows to be disjoint from every other region (an engine's stack frames, context and packet).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Push(in MemoryRegion region)
+    {
+        int i = _count;
+        if (i == _regions.Length)
         {
-            Array.Resize(ref _regions, _regions.Length * 2);
+            Grow();
         }
 
-        _regions[_count] = region;
-        return _count++;
+        ref var e = ref _regions[i];
+        e.Start = region.Start;
+        e.Length = region.Length;
+        e.Kind = region.Kind;
+        e.Writable = region.Writable;
+
+        // The same name at the same index (the common case: the same run setup again) needs no reference store.
+        if (!ReferenceEquals(_names[i], region.Name))
+        {
+            _names[i] = region.Name;
+        }
+
+        _count = i + 1;
+        return i;
+    }
+
+    /// <summary>Moves the region at <paramref name="index"/> to <paramref name="start"/> and <paramref name="length"/>,
+    /// keeping its kind, access and name (a packet whose bounds a helper moved).</summary>
+    public void Update(int index, ulong start, ulong length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, _count);
+        ref var e = ref _regions[index];
+        e.Start = start;
+        e.Length = length;
     }
 
     /// <summary>Removes the most recently added region.</summary>
@@ -104,6 +142,12 @@ public sealed class RegionTable
         return FindSlow(address, size, write);
     }
 
+    private void Grow()
+    {
+        Array.Resize(ref _regions, _regions.Length * 2);
+        Array.Resize(ref _names, _names.Length * 2);
+    }
+
     /// <summary>True when the access is allowed; see <see cref="Find"/>.</summary>
     public bool IsAccessible(ulong address, int size, bool write) => Find(address, size, write) >= 0;
 
@@ -112,7 +156,8 @@ public sealed class RegionTable
         for (int i = 0; i < _count; i++)
         {
             ref readonly var r = ref _regions[i];
-            if (r.Contains(address, size) && (r.Writable || !write))
+            ulong offset = address - r.Start;
+            if (offset < r.Length && r.Length - offset >= (ulong)size && (r.Writable || !write))
             {
                 _lastHit = i;
                 return i;
@@ -145,7 +190,7 @@ public sealed class RegionTable
         // A region that holds the first byte: either the access runs past its end, or it is read only.
         for (int i = 0; i < _count; i++)
         {
-            var r = _regions[i];
+            var r = this[i];
             if (address - r.Start < r.Length)
             {
                 if (r.Contains(address, size))
@@ -163,7 +208,7 @@ public sealed class RegionTable
         ulong bestDistance = ulong.MaxValue;
         for (int i = 0; i < _count; i++)
         {
-            var r = _regions[i];
+            var r = this[i];
             ulong d = address < r.Start ? r.Start - address : address - r.End;
             if (d < bestDistance)
             {
@@ -172,7 +217,7 @@ public sealed class RegionTable
             }
         }
 
-        var n = _regions[best];
+        var n = this[best];
         if (address < n.Start)
         {
             return $"{bestDistance} {(bestDistance == 1 ? "byte" : "bytes")} before the start of {n}";
@@ -181,5 +226,14 @@ public sealed class RegionTable
         return bestDistance == 0
             ? $"just past the end of {n}"
             : $"{bestDistance} {(bestDistance == 1 ? "byte" : "bytes")} past the end of {n}";
+    }
+
+    // A region's bounds and access, without its name (blittable: storing one is no reference store).
+    private struct Entry
+    {
+        public ulong Start;
+        public ulong Length;
+        public RegionKind Kind;
+        public bool Writable;
     }
 }

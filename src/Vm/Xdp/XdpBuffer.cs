@@ -54,6 +54,9 @@ public sealed unsafe class XdpBuffer
     // The page: 4096 bytes at a 4096-byte boundary inside a pinned array (kmalloc-4k pages are page aligned).
     private readonly byte[] _page = GC.AllocateArray<byte>(2 * FrameSize, pinned: true);
     private readonly int _pageOffset;
+    private readonly ulong _ownHardStart;
+    private bool _inPlace;
+    private byte[]? _metaCopy;
     private readonly int[] _fragSize = new int[MaxFrags];
     private byte[]? _frags;
     private byte[]? _joined;
@@ -66,7 +69,7 @@ public sealed unsafe class XdpBuffer
         ulong start = (ulong)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_page));
         ulong aligned = (start + FrameSize - 1) & ~(ulong)(FrameSize - 1);
         _pageOffset = (int)(aligned - start);
-        HardStart = aligned;
+        HardStart = _ownHardStart = aligned;
         Data = DataMeta = DataEnd = aligned + PacketHeadroom;
         Context.Set(Data, DataEnd, 1, 0);
     }
@@ -75,7 +78,10 @@ public sealed unsafe class XdpBuffer
     public XdpContext Context { get; } = new();
 
     /// <summary>data_hard_start: the page.</summary>
-    public ulong HardStart { get; }
+    public ulong HardStart { get; private set; }
+
+    /// <summary>True after <see cref="LoadInPlace"/>: the frame is the caller's page, not the buffer's own.</summary>
+    public bool InPlace => _inPlace;
 
     /// <summary>The end a linear packet may reach: data_hard_start + frame_sz - the shared info (<c>xdp_data_hard_end</c>).</summary>
     public ulong HardEnd => HardStart + FrameSize - SharedInfoSize;
@@ -111,14 +117,27 @@ public sealed unsafe class XdpBuffer
     public MemoryRegion PacketRegion => new(DataMeta, DataEnd - DataMeta, RegionKind.Packet, Writable: true, "packet");
 
     /// <summary>The metadata bytes [data_meta, data); valid until the buffer changes.</summary>
-    public ReadOnlyMemory<byte> Meta => new(_page, Offset(DataMeta), MetaLength);
+    public ReadOnlyMemory<byte> Meta
+    {
+        get
+        {
+            if (!_inPlace)
+            {
+                return new(_page, Offset(DataMeta), MetaLength);
+            }
+
+            _metaCopy ??= new byte[MaxMetaLength + 1];
+            new ReadOnlySpan<byte>((void*)DataMeta, MetaLength).CopyTo(_metaCopy);
+            return new(_metaCopy, 0, MetaLength);
+        }
+    }
 
     /// <summary>The packet bytes from data to the end of the frame (fragments included); valid until the buffer changes.</summary>
     public ReadOnlyMemory<byte> Packet
     {
         get
         {
-            if (_fragCount == 0)
+            if (_fragCount == 0 && !_inPlace)
             {
                 return new ReadOnlyMemory<byte>(_page, Offset(Data), LinearLength);
             }
@@ -147,6 +166,8 @@ public sealed unsafe class XdpBuffer
         }
 
         // kzalloc: the whole page starts zeroed, headroom and tailroom included.
+        HardStart = _ownHardStart;
+        _inPlace = false;
         var page = _page.AsSpan(_pageOffset, FrameSize);
         page.Clear();
         int linear = Math.Min(frame.Length, MaxLinearSize);
@@ -175,6 +196,44 @@ public sealed unsafe class XdpBuffer
         DataEnd = Data + (ulong)linear;
         Context.Set(Data, DataEnd, ingressIfindex, rxQueueIndex);
         return 0;
+    }
+
+    /// <summary>
+    /// Points the buffer at a frame that lives in the caller's memory, as a driver's receive path hands its page to
+    /// the program (no copy, nothing cleared): <paramref name="hardStart"/> is data_hard_start of a
+    /// <see cref="FrameSize"/>-byte page the caller keeps alive and does not move until the next load, the packet is
+    /// the <paramref name="length"/> bytes at <paramref name="headroom"/>, there are no fragments and no metadata.
+    /// The helpers that move the packet's bounds work on that page, with the same limits as on the buffer's own
+    /// (the xdp_frame at the start, the shared info at the end); afterwards <see cref="Data"/> - <see cref="HardStart"/>
+    /// is the frame's new headroom and <see cref="LinearLength"/> its length.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The packet does not fit between the xdp_frame and the shared
+    /// info, or <paramref name="hardStart"/> is null.</exception>
+    public void LoadInPlace(nint hardStart, int headroom, int length, uint ingressIfindex, uint rxQueueIndex)
+    {
+        // kernel: xdp_init_buff() + xdp_prepare_buff() in a driver's receive path (veth_xdp_rcv_one(), i40e).
+        if (hardStart == 0)
+        {
+            ThrowBadFrame(nameof(hardStart));
+        }
+
+        if ((uint)headroom < XdpFrameSize || length < 0 || headroom + length > FrameSize - SharedInfoSize)
+        {
+            ThrowBadFrame(nameof(length));
+        }
+
+        if (_fragCount != 0)
+        {
+            Array.Clear(_fragSize);
+            _fragCount = 0;
+            _fragsSize = 0;
+        }
+
+        _inPlace = true;
+        HardStart = (ulong)hardStart;
+        Data = DataMeta = HardStart + (ulong)headroom;
+        DataEnd = Data + (ulong)length;
+        Context.Set(Data, DataEnd, ingressIfindex, rxQueueIndex);
     }
 
     /// <summary>bpf_xdp_adjust_head: moves data by <paramref name="offset"/> (negative grows the packet at the front);
@@ -376,6 +435,10 @@ public sealed unsafe class XdpBuffer
 
         return 0;
     }
+
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    private static void ThrowBadFrame(string name) =>
+        throw new ArgumentOutOfRangeException(name, $"an in-place frame needs {XdpFrameSize} bytes of headroom at least and must end {SharedInfoSize} bytes before the end of its {FrameSize}-byte page");
 
     private int Offset(ulong address) => _pageOffset + (int)(address - HardStart);
 
