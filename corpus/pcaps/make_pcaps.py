@@ -205,6 +205,14 @@ def pcap(fn):
     return fn
 
 
+def pcap_named(name):
+    """A pcap whose file name is not a Python name (the scenarios' "xsk-switch-traffic")."""
+    def register(fn):
+        PCAPS[name] = fn
+        return fn
+    return register
+
+
 @pcap
 def basic_mixed():
     """A little of everything: IPv4 TCP/UDP/ICMP, IPv6, ARP, a runt, a truncated IPv4 header."""
@@ -896,6 +904,31 @@ def timers():
         c(5002, b"zzzz"),                                       # not a control word
         c(5002, b"op"),                                         # shorter than a control word
         udp4(5000, 53, b"open"),                                # another port
+    ]
+
+
+@pcap_named("xsk-switch-traffic")
+def xsk_switch_traffic():
+    """The switch scenarios' eight-frame cycle (../scenarios/xsk-*.json) from four containers c1..c4
+    (02:00:00:00:0c:0N, 10.0.0.N): a broadcast, known unicast both ways, a flow each way between c3 and c4, unknown
+    unicast (02:00:00:00:0c:99) and a hairpin (c2 to itself). 64-byte UDP frames to the discard port, source ports
+    1000..1007; xdp_container_tx and xdp_xsk_switch_port run on it too."""
+    def c(n, dst_mac, dst_ip, i):
+        src_mac = mac(f"02:00:00:00:0c:{n:02x}")
+        return eth(ipv4(udp(1000 + i, 9, b"\0" * 22), IPPROTO_UDP, src=f"10.0.0.{n}", dst=dst_ip, ident=0,
+                        flags_frag=0), dst=dst_mac, src=src_mac)
+
+    def to(n):
+        return mac(f"02:00:00:00:0c:{n:02x}"), f"10.0.0.{n}"
+    return [
+        c(1, BROADCAST, "10.0.0.255", 0),                       # broadcast from c1: flooded, everyone learns c1
+        c(2, *to(1), 1),                                        # c2 -> c1: known
+        c(1, *to(2), 2),                                        # c1 -> c2: known once c2 has sent
+        c(3, *to(4), 3),                                        # c3 -> c4: unknown until c4 sends
+        c(4, *to(3), 4),                                        # c4 -> c3: known
+        c(3, *to(4), 5),                                        # c3 -> c4: known now
+        c(1, *to(0x99), 6),                                     # unknown unicast: flooded
+        c(2, *to(2), 7),                                        # a hairpin: c2 to itself
     ]
 
 

@@ -277,6 +277,27 @@ SPECS = [
                                      "XDP_PASS as the fallback when no socket is bound.",
          covers=["redirect:xskmap", "map:xskmap", "redirect:fallback", "map:hash", "global:.rodata"],
          runs=[dict(pcap="xsk", note="the XSKMAP is empty (no AF_XDP socket): every redirect falls back")]),
+    dict(name="xdp_xsk_switch_port", shows="AF_XDP switch port: every frame goes to the XSK socket of its receive "
+                                           "queue (bpf_redirect_map on an XSKMAP keyed by rx_queue_index), with "
+                                           "XDP_DROP as the fallback, as libxdp's default program and Open vSwitch's "
+                                           "AF_XDP netdev do.",
+         covers=["redirect:xskmap", "map:xskmap", "redirect:fallback"],
+         runs=[dict(pcap="xsk-switch-traffic",
+                    note="the XSKMAP is empty: a slot holds only an AF_XDP socket bound to a device queue (UMEM, "
+                         "rings, bind), which neither this recorder nor the kernel cross-check creates, and "
+                         "--maps-in refuses xskmap entries; so every frame takes the fallback, XDP_DROP. The "
+                         "redirect into a socket runs in the devices scenario xsk-afxdp-switch")]),
+    dict(name="xdp_container_tx", shows="Container traffic injector for the switch scenarios: a HASH from the "
+                                        "source MAC to the ifindex of the container's veth end, then bpf_redirect "
+                                        "there; unknown sources are dropped.",
+         covers=["map:hash", "redirect:ifindex"],
+         runs=[dict(pcap="xsk-switch-traffic", maps={"containers": [
+                   (mac(f"02:00:00:00:0c:0{n}") + "0000", u32(n + 1)) for n in (1, 2, 3, 4)]},
+                    note="the scenarios' table, c1..c4 at ifindexes 2..5: every source is known "
+                         "(BPF_PROG_TEST_RUN does not follow the redirect)"),
+               dict(pcap="xsk-switch-traffic", maps={"containers": [
+                   (mac(f"02:00:00:00:0c:0{n}") + "0000", u32(n + 1)) for n in (1, 2, 3)]},
+                    note="c4 has no entry: its frame (packet 4) is dropped")]),
 
     # --- program structure
     dict(name="xdp_tailcall", shows="A dispatcher tail-calling per-protocol programs through a PROG_ARRAY "

@@ -20,12 +20,13 @@ internal static class VerifyCommand
         var level = new Option<int?>("--log-level") { Description = "0: no log; 1: the failing path (default, printed only for a rejected program); 2: every instruction." };
         var mapSize = new Option<string[]>("--map-size") { Description = "NAME=N: max_entries for a map the object leaves to user space.", AllowMultipleArgumentsPerToken = false };
         var json = new Option<bool>("--json") { Description = "One JSON object per program." };
+        var stats = new Option<bool>("--stats") { Description = "Print the verifier's counters for every program (processed insns, states, stack depth, time)." };
         var cmd = new Command("verify", "Verify programs as Linux 6.18 would: accept or reject, with the kernel's log.")
         {
-            file, prog, type, level, mapSize, json,
+            file, prog, type, level, mapSize, json, stats,
         };
         cmd.SetAction(p => Run(p.GetValue(file)!, p.GetValue(prog), p.GetValue(type), p.GetValue(level),
-            p.GetValue(mapSize) ?? [], p.GetValue(json)));
+            p.GetValue(mapSize) ?? [], p.GetValue(json), p.GetValue(stats)));
         return cmd;
     }
 
@@ -39,7 +40,7 @@ internal static class VerifyCommand
         _ => throw new CliError($"--type {text}: unknown program type (use xdp, socket_filter, sched_cls or sched_act)"),
     };
 
-    private static int Run(string path, string? progName, string? typeText, int? levelArg, string[] mapSizes, bool json)
+    private static int Run(string path, string? progName, string? typeText, int? levelArg, string[] mapSizes, bool json, bool showStats)
     {
         if (levelArg is { } l && l is < 0 or > 2)
         {
@@ -137,6 +138,18 @@ internal static class VerifyCommand
                     w.WriteNumber("peak_states", result.Stats.PeakStates);
                     w.WriteNumber("mark_read", result.Stats.MarkRead);
                     w.WriteEndObject();
+                    if (showStats)
+                    {
+                        w.WriteNumber("verification_time_usec", result.Stats.VerificationTimeUsec);
+                        w.WriteStartArray("stack_depth");
+                        foreach (int d in result.Stats.StackDepths)
+                        {
+                            w.WriteNumberValue(d);
+                        }
+
+                        w.WriteEndArray();
+                    }
+
                     w.WriteString("log", log);
                     w.WriteEndObject();
                 }, indented: false);
@@ -155,6 +168,12 @@ internal static class VerifyCommand
                         : $"rejected ({result.Error.ErrnoName}): {FirstLine(result.Error.Message)}";
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{spec.Name}: {verdict}, {result.Stats.InsnProcessed} insns processed"));
+                if (showStats)
+                {
+                    var s = result.Stats;
+                    Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  processed {s.InsnProcessed} insns (limit {VerifierStats.InsnLimit}) max_states_per_insn {s.MaxStatesPerInsn} total_states {s.TotalStates} peak_states {s.PeakStates} mark_read {s.MarkRead}; stack depth {string.Join('+', s.StackDepths)}; {s.VerificationTimeUsec} usec"));
+                }
             }
         }
 

@@ -229,7 +229,7 @@ public static partial class ExplainHints
         if (isAlu && insn.SrcIsReg)
         {
             int src = insn.SrcReg;
-            string known = f.Register(src) is { } st ? $" (the verifier knew only R{src}={st})" : string.Empty;
+            string known = f.Register(src) is { } st ? (st == "scalar()" ? $" (R{src}=scalar(): any 64-bit value)" : $" (the verifier knew only R{src}={st})") : string.Empty;
             what = $"At instruction {f.Insn} the program adds R{src} to R{ptrReg}, a pointer into {obj}. The amount, R{src}, "
                 + $"comes from data the verifier cannot predict{known}: it could be negative or huge, so the result could point anywhere in kernel memory.";
             reg = src;

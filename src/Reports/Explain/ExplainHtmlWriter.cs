@@ -357,7 +357,7 @@ public static partial class ExplainHtmlWriter
             "map_value_or_null" => "a map lookup's result, maybe NULL",
             "map_value" => "a pointer into a map value",
             "map_ptr" => "a map",
-            "scalar" => "a number in the range shown",
+            "scalar" => value == "scalar()" ? "a number that could be anything" : "a number in the range shown",
             _ when type.StartsWith("fp", StringComparison.Ordinal) => "a pointer into the stack",
             _ when long.TryParse(type, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _) || type.StartsWith("0x", StringComparison.Ordinal) => "a known number",
             _ => string.Empty,

@@ -501,7 +501,7 @@ internal static partial class KernelProtos
         KernelName = "bpf_cgrp_storage_get_proto",
         Ret = RetType.PtrToMapValue,
         RetFlags = F.MaybeNull,
-        Args = Args(new HelperArg(ArgType.ConstMapPtr, N), new HelperArg(ArgType.PtrToBtfId, N, BtfType: "cgroup"), new HelperArg(ArgType.PtrToMapValue, F.MaybeNull), new HelperArg(ArgType.Anything, N)),
+        Args = Args(new HelperArg(ArgType.ConstMapPtr, N), new HelperArg(ArgType.PtrToBtfId, F.MaybeNull, BtfType: "cgroup"), new HelperArg(ArgType.PtrToMapValue, F.MaybeNull), new HelperArg(ArgType.Anything, N)),
     };
 
     /// <summary><c>bpf_cgrp_storage_delete_proto</c> (kernel/bpf/bpf_cgrp_storage.c).</summary>
@@ -511,7 +511,7 @@ internal static partial class KernelProtos
         Name = "cgrp_storage_delete",
         KernelName = "bpf_cgrp_storage_delete_proto",
         Ret = RetType.Integer,
-        Args = Args(new HelperArg(ArgType.ConstMapPtr, N), new HelperArg(ArgType.PtrToBtfId, N, BtfType: "cgroup")),
+        Args = Args(new HelperArg(ArgType.ConstMapPtr, N), new HelperArg(ArgType.PtrToBtfId, F.MaybeNull, BtfType: "cgroup")),
     };
 
     /// <summary><c>bpf_get_current_cgroup_id_proto</c> (kernel/bpf/helpers.c).</summary>
@@ -572,7 +572,7 @@ internal static partial class KernelProtos
         KernelName = "bpf_task_storage_get_proto",
         Ret = RetType.PtrToMapValue,
         RetFlags = F.MaybeNull,
-        Args = Args(new HelperArg(ArgType.ConstMapPtr, N), new HelperArg(ArgType.PtrToBtfId, N, BtfType: "task_struct"), new HelperArg(ArgType.PtrToMapValue, F.MaybeNull), new HelperArg(ArgType.Anything, N)),
+        Args = Args(new HelperArg(ArgType.ConstMapPtr, N), new HelperArg(ArgType.PtrToBtfId, F.MaybeNull, BtfType: "task_struct"), new HelperArg(ArgType.PtrToMapValue, F.MaybeNull), new HelperArg(ArgType.Anything, N)),
     };
 
     /// <summary><c>bpf_task_storage_delete_proto</c> (kernel/bpf/bpf_task_storage.c).</summary>
@@ -582,7 +582,7 @@ internal static partial class KernelProtos
         Name = "task_storage_delete",
         KernelName = "bpf_task_storage_delete_proto",
         Ret = RetType.Integer,
-        Args = Args(new HelperArg(ArgType.ConstMapPtr, N), new HelperArg(ArgType.PtrToBtfId, N, BtfType: "task_struct")),
+        Args = Args(new HelperArg(ArgType.ConstMapPtr, N), new HelperArg(ArgType.PtrToBtfId, F.MaybeNull, BtfType: "task_struct")),
     };
 
     /// <summary><c>bpf_trace_printk_proto</c> (kernel/trace/bpf_trace.c).</summary>

@@ -121,7 +121,7 @@ public sealed class ExplainHintsTests
         Assert.Equal(6, hint.Insn);
         Assert.Equal(5, hint.Register);
         Assert.Contains("adds R5 to R2, a pointer into the packet", hint.What, StringComparison.Ordinal);
-        Assert.Contains("R5=scalar", hint.What, StringComparison.Ordinal);
+        Assert.Contains("R5=scalar(): any 64-bit value", hint.What, StringComparison.Ordinal);
         Assert.Contains("if (off > 64) return XDP_DROP;", hint.FixCode, StringComparison.Ordinal);
     }
 

@@ -100,6 +100,11 @@ public class CorpusRunTests
                 MapsJson.Apply(doc.ToJsonString(), "manifest.json", byName, loaded.Names);
             }
 
+            if (run["userRingbuf"] is JsonObject userRingbuf)
+            {
+                ProduceUserRingbuf(loaded, userRingbuf, $"{objectName}.{version} run {runIndex}");
+            }
+
             var environment = s_manifest.Value["environments"]![run["environment"]!.GetValue<string>()]!;
             var options = new RunOptions
             {
@@ -126,6 +131,26 @@ public class CorpusRunTests
             }
 
             Assert.Equal(expected.Length, packet);
+        }
+    }
+
+    /// <summary>Writes a run's <c>userRingbuf</c> records ({MAP: [{"sample": hex} | {"discard": N}, ...]}) into the
+    /// VM's user ring buffers in order, before the first frame, as the kernel recorder (kern.py, libbpf's
+    /// user_ring_buffer) and the kernel cross-check (UserRingbufRecord) write them into the kernel's.</summary>
+    private static void ProduceUserRingbuf(LoadedObject loaded, JsonObject userRingbuf, string what)
+    {
+        foreach (var (name, records) in userRingbuf)
+        {
+            var map = Assert.IsType<UserRingBufMap>(loaded.Maps[name]);
+            int index = 0;
+            foreach (var record in records!.AsArray())
+            {
+                bool fits = record!["sample"] is { } sample
+                    ? map.Produce(Convert.FromHexString(sample.GetValue<string>()))
+                    : map.ProduceDiscarded(record["discard"]!.GetValue<uint>());
+                Assert.True(fits, $"{what}: user ring buffer {name}: record {index} does not fit");
+                index++;
+            }
         }
     }
 }
