@@ -921,12 +921,12 @@ def xsk_switch_traffic():
     def to(n):
         return mac(f"02:00:00:00:0c:{n:02x}"), f"10.0.0.{n}"
     return [
-        c(1, BROADCAST, "10.0.0.255", 0),                       # broadcast from c1: flooded, everyone learns c1
-        c(2, *to(1), 1),                                        # c2 -> c1: known
-        c(1, *to(2), 2),                                        # c1 -> c2: known once c2 has sent
-        c(3, *to(4), 3),                                        # c3 -> c4: unknown until c4 sends
-        c(4, *to(3), 4),                                        # c4 -> c3: known
-        c(3, *to(4), 5),                                        # c3 -> c4: known now
+        c(1, BROADCAST, "10.0.0.255", 0),                       # broadcast: flooded
+        c(2, *to(1), 1),                                        # known unicast, c2 -> c1
+        c(1, *to(2), 2),                                        # and back, c1 -> c2
+        c(3, *to(4), 3),                                        # c3 -> c4 before c4 has sent anything
+        c(4, *to(3), 4),                                        # c4 -> c3
+        c(3, *to(4), 5),                                        # c3 -> c4 again
         c(1, *to(0x99), 6),                                     # unknown unicast: flooded
         c(2, *to(2), 7),                                        # a hairpin: c2 to itself
     ]

@@ -7,6 +7,8 @@ Run as root in corpus/pcaps after `make` in ../xdp:
     python3 record_kernel.py            rewrite ../manifest.json
     python3 record_kernel.py --check    compare this kernel's verdicts with the manifest's (exit 1 on a difference)
     python3 record_kernel.py --only NAME... --dump OUT.json    run some objects; write final maps and output bytes
+    python3 record_kernel.py --only NAME... --merge    run some objects and put their entries into ../manifest.json,
+                                                       re-read just before writing, every other entry kept as it is
 
 It builds the lab network namespace the manifest describes (and deletes it after), loads every object at v2, v3
 and v4, runs every listed pcap, requires the three builds to agree, and records the verdicts. Only the Python
@@ -491,6 +493,14 @@ SPECS = [
              {"sample": u32(2) + u16(9000) + u16(0)},
              {"sample": u32(9) + u16(9000) + u16(0)},
              {"sample": ""}]})]),
+    dict(name="xdp_kptr", shows="Objects kept in map values: a counter object per slot from bpf_obj_new_impl in "
+                                "a __kptr field, taken out and put back with bpf_kptr_xchg, dropped with "
+                                "bpf_obj_drop_impl; a per-CPU object from bpf_percpu_obj_new_impl in a "
+                                "__percpu_kptr field, reached with bpf_this_cpu_ptr and bpf_per_cpu_ptr (NULL past "
+                                "the last CPU), freed with bpf_percpu_obj_drop_impl.",
+         covers=["kptr", "kptr:percpu", "kfuncs", "co-re:type-id-local", "per-cpu-ptr", "map:array",
+                 "bpf-to-bpf"],
+         runs=[dict(pcap="basic_mixed"), dict(pcap="flows")]),
     dict(name="xdp_socket_casts", shows="The bpf_skc_to_* casts (tcp, tcp6, tcp_timewait, tcp_request, udp6, "
                                         "unix, mptcp) on sockets found by skc_lookup_tcp and sk_lookup_udp in the "
                                         "lab namespace.",
@@ -743,6 +753,8 @@ def main():
     ap.add_argument("--only", nargs="*")
     ap.add_argument("--out", default=os.path.join(CORPUS, "manifest.json"))
     ap.add_argument("--dump", help="also write every run's final maps and output bytes here (JSON)")
+    ap.add_argument("--merge", action="store_true",
+                    help="with --only: replace (or add) those entries in the manifest, keeping every other entry")
     ap.add_argument("--check", action="store_true",
                     help="compare the kernel's verdicts with the manifest's instead of writing it; exit 1 on a difference")
     a = ap.parse_args()
@@ -765,6 +777,9 @@ def main():
     if a.dump:
         with open(a.dump, "w") as f:
             json.dump(dump, f, indent=1)
+    if a.only and a.merge:
+        merge(a.out, entries)
+        return
     if a.only:
         return
     manifest = {
@@ -782,7 +797,13 @@ def main():
         with open(a.out) as f:
             old = json.load(f)
         bad = 0
-        for o_new, o_old in zip(manifest["objects"], old["objects"]):
+        old_by_name = {o["name"]: o for o in old["objects"]}
+        for o_new in manifest["objects"]:
+            o_old = old_by_name.get(o_new["name"])
+            if o_old is None:
+                bad += 1
+                print(f"{o_new['name']}: not in the manifest")
+                continue
             for r_new, r_old in zip(o_new["runs"], o_old["runs"]):
                 if r_new.get("expected") != r_old.get("expected"):
                     bad += 1
@@ -792,6 +813,31 @@ def main():
         sys.exit(1 if bad else 0)
     with open(a.out, "w") as f:
         f.write(to_json(manifest) + "\n")
+
+
+def merge(path, entries):
+    """Puts entries into the manifest at path in SPECS order, replacing entries of the same name; the file is read
+    right before it is written, so entries another writer added meanwhile stay."""
+    with open(path) as f:
+        manifest = json.load(f)
+    objects = manifest["objects"]
+    order = [s["name"] for s in SPECS]
+    for e in entries:
+        names = [o["name"] for o in objects]
+        if e["name"] in names:
+            objects[names.index(e["name"])] = e
+            continue
+        # after the last entry that comes before it in SPECS
+        at = len(objects)
+        later = set(order[order.index(e["name"]) + 1:]) if e["name"] in order else set()
+        for i, o in enumerate(objects):
+            if o["name"] in later:
+                at = i
+                break
+        objects.insert(at, e)
+    with open(path, "w") as f:
+        f.write(to_json(manifest) + "\n")
+    print(f"{path}: merged {', '.join(e['name'] for e in entries)}")
 
 
 def to_json(value, indent=0):

@@ -14,8 +14,9 @@ public class VethPollLoopBenchmarks
     private const int Rounds = 1000;
     private SimWorld _world = null!;
 
-    [Params("paper-drop-native-1flow", "paper-tx-native-1flow", "paper-redirect-native-1flow", "paper-drop-generic-1flow")]
-    public string Scenario { get; set; } = "paper-drop-native-1flow";
+    /// <summary>The paper's test and mode: corpus/scenarios/paper-TEST-1flow.json.</summary>
+    [Params("drop-native", "tx-native", "redirect-native", "drop-generic")]
+    public string Test { get; set; } = "drop-native";
 
     [Params("jit-checked", "interp")]
     public string Engine { get; set; } = "jit-checked";
@@ -29,7 +30,7 @@ public class VethPollLoopBenchmarks
             dir = Path.GetDirectoryName(dir) ?? throw new InvalidOperationException("corpus/scenarios not found");
         }
 
-        string path = Path.Combine(dir, "corpus", "scenarios", Scenario + ".json");
+        string path = Path.Combine(dir, "corpus", "scenarios", "paper-" + Test + "-1flow.json");
         _world = ScenarioBuilder.Build(path, e => e == "interp" ? InterpreterEngineFactory.Instance : JitEngineFactory.Checked, long.MaxValue / 2, Engine);
     }
 

@@ -57,4 +57,30 @@ public class SimCommandTests
         var r = CliProcess.Run("sim", Path.Combine(Path.GetTempPath(), "no-such-scenario.json"));
         Assert.Equal(2, r.ExitCode);
     }
+
+    [Fact]
+    public void Sim_NegativeWarmup_Exit2()
+    {
+        var r = CliProcess.Run("sim", Scenario("paper-drop-native-1flow"), "--warmup", "-1");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--warmup -1", r.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Sim_WarmupAndTwoThreads_SameCountersAsPlainRun()
+    {
+        // The warm-up runs on a copy of the world: the measured run's counters are those of a run without one.
+        var plain = CliProcess.Run("sim", Scenario("paper-redirect-native-100flow"), "--packets", "3000", "--warmup", "0", "--json");
+        var warmed = CliProcess.Run("sim", Scenario("paper-redirect-native-100flow"), "--packets", "3000", "--warmup", "5000", "--threads", "2", "--json");
+        Assert.Equal(0, plain.ExitCode);
+        Assert.Equal(0, warmed.ExitCode);
+        using var a = JsonDocument.Parse(plain.StdOut);
+        using var b = JsonDocument.Parse(warmed.StdOut);
+        foreach (var key in new[] { "devices", "drops", "generated", "conserved" })
+        {
+            Assert.Equal(a.RootElement.GetProperty(key).GetRawText(), b.RootElement.GetProperty(key).GetRawText());
+        }
+
+        Assert.Equal(3000, b.RootElement.GetProperty("generated").GetInt64());
+    }
 }

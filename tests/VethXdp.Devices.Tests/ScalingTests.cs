@@ -70,4 +70,39 @@ public class ScalingTests
         Assert.Equal(one.ToJson(withRate: false), many.ToJson(withRate: false));
         Assert.Equal(one.Rounds, many.Rounds);
     }
+
+    [Fact]
+    public void Run_SharedWritableMap_LockStepWorkersSameCountersAsOneThread()
+    {
+        // An object with a plain ARRAY map (writable by every CPU) makes the workers meet at a barrier every round.
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(ScenarioTests.ScenarioPath("paper-drop-native-100flow")))!;
+        string dir = Path.Combine(TestPaths.CorpusDir, "scenarios");
+        foreach (var o in node["objects"]!.AsObject().ToList())
+        {
+            node["objects"]![o.Key] = Path.GetFullPath(Path.Combine(dir, o.Value!.GetValue<string>()));
+        }
+
+        node["objects"]!["decap"] = Path.Combine(TestPaths.CorpusDir, "xdp", "xdp_decap.v3.o");
+        string path = Path.Combine(Path.GetTempPath(), "vethxdp-lockstep-" + Guid.NewGuid().ToString("N") + ".json");
+        File.WriteAllText(path, node.ToJsonString());
+        try
+        {
+            SimResult Run(int threads)
+            {
+                using var world = ScenarioBuilder.Build(path, ScenarioTests.Engine, 20_000);
+                Assert.True(world.SharesWritableMaps);
+                return new Simulator(world).Run("lockstep", threads);
+            }
+
+            var one = Run(1);
+            var two = Run(2);
+            Assert.Equal(one.ToJson(withRate: false), two.ToJson(withRate: false));
+            Assert.Equal(one.Rounds, two.Rounds);
+            Assert.Equal(20_000, two.Generated);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

@@ -44,6 +44,16 @@ public class ScenarioTests
             Assert.Equal(JsonSerializer.Serialize(expected.RootElement.GetProperty(key)), JsonSerializer.Serialize(actual.RootElement.GetProperty(key)));
         }
 
+        // AF_XDP scenarios also pin their socket statistics and the user-space applications' counters
+        foreach (var key in new[] { "sockets", "xsk" })
+        {
+            if (expected.RootElement.TryGetProperty(key, out var want))
+            {
+                Assert.True(actual.RootElement.TryGetProperty(key, out var got), $"{name}: the result has no \"{key}\"");
+                Assert.Equal(JsonSerializer.Serialize(want), JsonSerializer.Serialize(got));
+            }
+        }
+
         Assert.True(result.Conserved, string.Join("; ", result.Diagnosis));
     }
 

@@ -215,12 +215,24 @@ internal sealed partial class VerifierEnv
                 }
 
                 // scalar += pointer: the pointer is the base, the destination's old value the offset
+                MarkChainPrecision(dst);
                 var scalar = d;
                 AdjustPtrMinMaxVals(insn, dst, s, scalar, offIsDst: true);
                 return;
             }
 
-            offReg = s;
+            if (d.Type != RegType.Scalar)
+            {
+                // pointer += scalar: the offset decides where the pointer points
+                MarkChainPrecision(src);
+            }
+            else if (d.Precise)
+            {
+                // a precise result needs a precise operand
+                MarkChainPrecision(src);
+            }
+
+            offReg = Reg(src);
             srcIsDst = src == dst;
         }
         else

@@ -355,6 +355,7 @@ internal sealed partial class VerifierEnv
                 }
 
                 meta.MemSize = (int)reg.Bounds.VarOff.Value;
+                MarkChainPrecision(regno);
                 break;
             case ArgType.PtrToConstStr:
                 CheckRegConstStr(reg, regno);
@@ -414,6 +415,8 @@ internal sealed partial class VerifierEnv
         }
 
         ulong v = slot.Spilled.Bounds.VarOff.Value;
+        // the lookup's nullness now depends on the key's value
+        MarkChainPrecisionStack(key.Frameno, spi);
         return keySize >= 8 ? (long)v : (long)(v & ((1UL << (keySize * 8)) - 1));
     }
 
@@ -682,6 +685,7 @@ internal sealed partial class VerifierEnv
         CheckHelperMemAccess(regno - 1, (int)reg.Bounds.UMax, write, zeroSizeAllowed, ref m, raw);
         meta.AccessSize = m.AccessSize;
         meta.RawRegno = m.RawRegno;
+        MarkChainPrecision(regno);
     }
 
     // kernel: check_reg_const_str(): a frozen map value holding a NUL-terminated string
@@ -961,6 +965,8 @@ internal sealed partial class VerifierEnv
         if (callee.InCallbackFn)
         {
             // enforce R0 return value range
+            MarkChainPrecision(0);
+            r0 = callee.Regs[0];
             var range = callee.CallbackRetRange;
             if (r0.Type != RegType.Scalar || r0.Bounds.SMin < range.Min || r0.Bounds.SMax > range.Max)
             {

@@ -267,6 +267,7 @@ internal sealed partial class VerifierEnv
                     Fail(RejectKind.Invalid, "R4 must be a known constant");
                 }
 
+                MarkChainPrecision(4);
                 int size = (int)Reg(4).Bounds.VarOff.Value;
                 if (!Reg(3).IsNull)
                 {

@@ -109,6 +109,20 @@ internal sealed partial class VerifierEnv
 
         var dst = Reg(insn.DstReg);
         int pred = IsBranchTaken(dst, src, op, is32);
+        if (pred >= 0)
+        {
+            // the branch was decided by the operands' values: they must be precise
+            if (dst.Type == RegType.Scalar)
+            {
+                MarkChainPrecision(insn.DstReg);
+            }
+
+            if (insn.SrcIsReg && src.Type == RegType.Scalar)
+            {
+                MarkChainPrecision(insn.SrcReg);
+            }
+        }
+
         if (pred == 1)
         {
             // only follow the goto

@@ -32,8 +32,7 @@ internal sealed partial class VerifierEnv
     /// <summary>MAX_PACKET_OFF.</summary>
     private const int MaxPacketOff = 0xffff;
 
-    /// <summary>The most explored states kept per instruction for pruning.</summary>
-    private const int MaxStatesPerInsnKept = 64;
+
 
     /// <summary>BEYOND_PKT_END / AT_PKT_END: packet ranges that say the pointer is past the end.</summary>
     private const int BeyondPktEnd = -2;
@@ -43,7 +42,7 @@ internal sealed partial class VerifierEnv
     private readonly VerifierLog _log;
     private readonly StringBuilder _errText = new();
     private readonly Stack<PendingBranch> _branches = new();
-    private readonly Dictionary<int, List<VerifierState>> _explored = [];
+    private readonly Dictionary<int, List<ExploredState>> _explored = [];
     private readonly ushort[] _liveRegs;
 
     private VerifierState _cur = null!;
@@ -170,6 +169,7 @@ internal sealed partial class VerifierEnv
 
                 // process_bpf_exit: mark_verifier_state_scratched()
                 MarkAllScratched();
+                EndPath();
                 if (!PopBranch())
                 {
                     break;
@@ -204,11 +204,13 @@ internal sealed partial class VerifierEnv
 
             _errText.Clear();
             Aux[_insnIdx].Seen = true;
+            PushHistory(insn);
             _prevInsnIdx = _insnIdx;
             bool exit = DoCheckInsn(insn, ref doPrintState);
             if (exit)
             {
                 MarkAllScratched();
+                EndPath();
                 if (!PopBranch())
                 {
                     break;
@@ -258,6 +260,11 @@ internal sealed partial class VerifierEnv
     private VerifierState PushBranch(int insnIdx, int prevInsnIdx)
     {
         var copy = _cur.Clone();
+        if (copy.Parent is { } parent)
+        {
+            parent.Pending++;
+        }
+
         _branches.Push(new PendingBranch(copy, insnIdx, prevInsnIdx, _log.Position));
         if (_branches.Count > ComplexityLimitJmpSeq)
         {
@@ -283,133 +290,6 @@ internal sealed partial class VerifierEnv
         if (!_log.IsLevel2)
         {
             _log.ResetTo(b.LogPos);
-        }
-
-        return true;
-    }
-
-    // --- pruning (exact states over live registers) -------------------------------------------------------------
-
-    // kernel: is_state_visited(). Part 1 prunes only on exact equality of every live register, every stack slot and
-    // every reference: a state equal to one already explored from the same instruction leads to the same outcomes
-    // (the exploration is deterministic in the state), so skipping it is sound. Registers dead at the instruction
-    // (by the static liveness of LiveRegs) cannot influence any later check, so ignoring them is sound too.
-    private bool IsStateVisited(int insnIdx)
-    {
-        bool forceNewState = Cfg.ForceCheckpoints[insnIdx];
-        bool addNewState = forceNewState;
-        if (_jmpsProcessed - _prevJmpsProcessed >= 2 && Stats.InsnProcessed - _prevInsnProcessed >= 8)
-        {
-            addNewState = true;
-        }
-
-        ushort live = _liveRegs[insnIdx];
-        if (_explored.TryGetValue(insnIdx, out var list))
-        {
-            foreach (var old in list)
-            {
-                if (StatesEqual(old, _cur, live))
-                {
-                    // An equal state on this very path: the loop comes back unchanged and never ends (the kernel's
-                    // states_maybe_looping + exact states_equal). Pruning against it would accept an infinite loop.
-                    if (_cur.PathStates.Contains(old.SavedId))
-                    {
-                        _log.LineInfo(insnIdx, "; ");
-                        Error("infinite loop detected at insn {0}", insnIdx);
-                        _log.Write("cur state:");
-                        PrintVerifierState(_cur, _cur.CurFrame, printAll: true);
-                        _log.Write("old state:");
-                        PrintVerifierState(old, _cur.CurFrame, printAll: true);
-                        FailLogged(RejectKind.Invalid);
-                    }
-
-                    return true;
-                }
-            }
-        }
-        else
-        {
-            list = null;
-        }
-
-        if (!addNewState)
-        {
-            return false;
-        }
-
-        _prevJmpsProcessed = _jmpsProcessed;
-        _prevInsnProcessed = Stats.InsnProcessed;
-        if (list is null)
-        {
-            list = [];
-            _explored[insnIdx] = list;
-        }
-
-        // Keep the list short (the kernel evicts states that keep missing): comparing against fewer old states
-        // prunes less, which is always sound.
-        if (list.Count >= MaxStatesPerInsnKept)
-        {
-            list.RemoveAt(0);
-            _curStates--;
-        }
-
-        Stats.MaxStatesPerInsn = Math.Max(Stats.MaxStatesPerInsn, list.Count);
-        var saved = _cur.Clone();
-        saved.SavedId = ++_stateIdGen;
-        _cur.PathStates.Add(saved.SavedId);
-        list.Add(saved);
-        Stats.TotalStates++;
-        _curStates++;
-        Stats.PeakStates = Math.Max(Stats.PeakStates, _curStates);
-        return false;
-    }
-
-    private static bool StatesEqual(VerifierState old, VerifierState cur, ushort liveInCurFrame)
-    {
-        if (old.CurFrame != cur.CurFrame || old.ActiveLockId != cur.ActiveLockId || old.Refs.Count != cur.Refs.Count)
-        {
-            return false;
-        }
-
-        for (int i = 0; i < old.Refs.Count; i++)
-        {
-            if (old.Refs[i] != cur.Refs[i])
-            {
-                return false;
-            }
-        }
-
-        for (int fr = 0; fr <= cur.CurFrame; fr++)
-        {
-            var a = old.Frames[fr]!;
-            var b = cur.Frames[fr]!;
-            if (a.CallSite != b.CallSite || a.AllocatedStack != b.AllocatedStack || a.InCallbackFn != b.InCallbackFn)
-            {
-                return false;
-            }
-
-            // Caller frames: their registers are all kept (callee-saved R6-R9 and whatever the caller reads later);
-            // compare every one. The innermost frame: only registers live here.
-            for (int r = 0; r < 11; r++)
-            {
-                if (fr == cur.CurFrame && (liveInCurFrame & (1 << r)) == 0)
-                {
-                    continue;
-                }
-
-                if (!a.Regs[r].Equals(b.Regs[r]))
-                {
-                    return false;
-                }
-            }
-
-            for (int s = 0; s < a.AllocatedStack / 8; s++)
-            {
-                if (!a.Stack[s].Equals(b.Stack[s]))
-                {
-                    return false;
-                }
-            }
         }
 
         return true;

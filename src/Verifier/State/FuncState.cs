@@ -20,7 +20,7 @@ public sealed class FuncState
 
     /// <summary>The stack slots; slot i covers <c>fp-8*(i+1)</c> .. <c>fp-8*i-1</c>. Only the first
     /// <see cref="AllocatedStack"/>/8 are meaningful.</summary>
-    public StackSlot[] Stack { get; } = new StackSlot[MaxSlots];
+    public StackSlot[] Stack { get; private set; } = [];
 
     /// <summary>Bytes of stack in use, a multiple of 8 (<c>allocated_stack</c>).</summary>
     public int AllocatedStack { get; set; }
@@ -49,6 +49,13 @@ public sealed class FuncState
             return;
         }
 
+        if (Stack.Length < n / 8)
+        {
+            var grown = new StackSlot[Math.Min(MaxSlots, Math.Max(n / 8, Stack.Length * 2))];
+            Array.Copy(Stack, grown, AllocatedStack / 8);
+            Stack = grown;
+        }
+
         for (int i = AllocatedStack / 8; i < n / 8; i++)
         {
             Stack[i] = StackSlot.Empty;
@@ -62,6 +69,11 @@ public sealed class FuncState
     {
         ArgumentNullException.ThrowIfNull(src);
         Regs = src.Regs;
+        if (Stack.Length < src.AllocatedStack / 8)
+        {
+            Stack = new StackSlot[src.AllocatedStack / 8];
+        }
+
         Array.Copy(src.Stack, Stack, src.AllocatedStack / 8);
         AllocatedStack = src.AllocatedStack;
         CallSite = src.CallSite;

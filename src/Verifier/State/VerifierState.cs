@@ -6,6 +6,16 @@ namespace VethXdp.Verifier.State;
 /// <param name="Kind">What it is.</param>
 public readonly record struct RefState(int Id, int InsnIdx, RefKind Kind);
 
+/// <summary>One processed instruction in a path's history: its index, the frame it ran in, the stack slot a load or
+/// store at a constant stack offset touched (-1 for none), and for a conditional jump the registers linked (same
+/// scalar id) to its operands at that moment.</summary>
+/// <param name="Insn">The instruction index.</param>
+/// <param name="Frame">The frame it ran in.</param>
+/// <param name="StackFrame">The frame of the stack slot accessed, or -1.</param>
+/// <param name="StackSpi">The stack slot accessed, or -1.</param>
+/// <param name="LinkedRegs">For conditional jumps: registers of the frame sharing a scalar id with an operand.</param>
+public readonly record struct HistoryEntry(int Insn, int Frame, int StackFrame, int StackSpi, ushort LinkedRegs);
+
 /// <summary>Kinds of references (<c>enum ref_state_type</c>).</summary>
 public enum RefKind
 {
@@ -38,12 +48,22 @@ public sealed class VerifierState
     /// <summary>The map whose value holds the lock (<c>active_lock_ptr</c>), -1 for none.</summary>
     public int ActiveLockMap { get; set; } = -1;
 
-    /// <summary>Ids of the explored states saved on this path (its ancestors at prune points): matching one of
-    /// them again means the path loops without changing anything.</summary>
-    public List<int> PathStates { get; } = [];
-
     /// <summary>This state's id once saved as an explored state (0 before).</summary>
     public int SavedId { get; set; }
+
+    /// <summary>The nearest explored state (checkpoint) this path descends from (<c>parent</c>), or null.</summary>
+    public VerifierState? Parent { get; set; }
+
+    /// <summary>For a checkpoint: the paths and checkpoints below it still being explored (<c>branches</c>); a
+    /// checkpoint with none left is complete, and only complete checkpoints may prune.</summary>
+    public int Pending { get; set; }
+
+    /// <summary>The instructions processed since <see cref="Parent"/> on this path, in order (the kernel's
+    /// <c>jmp_history</c>, kept for every instruction): precision backtracking walks it backwards.</summary>
+    public List<HistoryEntry> History { get; } = [];
+
+    /// <summary>The instruction a checkpoint was taken at.</summary>
+    public int InsnIdx { get; set; }
 
     /// <summary>The innermost frame.</summary>
     public FuncState Cur => Frames[CurFrame]!;
@@ -60,7 +80,9 @@ public sealed class VerifierState
         }
 
         s.Refs.AddRange(Refs);
-        s.PathStates.AddRange(PathStates);
+        s.Parent = Parent;
+        s.History.AddRange(History);
+        s.InsnIdx = InsnIdx;
         return s;
     }
 

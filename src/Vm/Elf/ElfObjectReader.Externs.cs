@@ -115,7 +115,7 @@ public static partial class ElfObjectReader
 
             var id = Kfuncs.IdOf(name);
             return id == KfuncId.None
-                ? Refused($"kfunc \"{name}\" is not provided by the VM (XDP programs may call bpf_dynptr_from_xdp, bpf_dynptr_slice, bpf_dynptr_slice_rdwr and the bpf_xdp_metadata_rx_* kfuncs)")
+                ? Refused($"kfunc \"{name}\" is not provided by the VM (XDP programs may call bpf_dynptr_from_xdp, bpf_dynptr_slice, bpf_dynptr_slice_rdwr, the bpf_xdp_metadata_rx_* kfuncs, bpf_obj_new_impl, bpf_obj_drop_impl, bpf_percpu_obj_new_impl and bpf_percpu_obj_drop_impl)")
                 : new ExternDesc { Name = name, SymbolIndex = sym.Index, IsWeak = weak, BtfId = t.Id, Kfunc = id };
         }
 

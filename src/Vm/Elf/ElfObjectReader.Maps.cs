@@ -189,7 +189,42 @@ public static partial class ElfObjectReader
         BtfValueTypeId = d.ValueTypeId,
         SpinLockOffset = FindSpinLock(ctx.Btf, d.ValueTypeId),
         TimerOffset = FindSpecialField(ctx.Btf, d.ValueTypeId, "bpf_timer"),
+        KptrFields = FindKptrFields(ctx.Btf, d.ValueTypeId),
     };
+
+    // kernel: btf_find_kptr(): top-level members `T __kptr *` / `T __percpu_kptr *`, i.e. PTR -> TYPE_TAG("kptr" or
+    // "percpu_kptr") -> T, where T (past modifiers and typedefs) is a struct.
+    private static KptrField[] FindKptrFields(BtfSpec? btf, uint valueTypeId)
+    {
+        if (btf is null || valueTypeId == 0 || btf.SkipModsAndTypedefs(valueTypeId, out _) is not BtfComposite value)
+        {
+            return [];
+        }
+
+        List<KptrField>? fields = null;
+        foreach (var m in value.Members)
+        {
+            if (m.BitfieldSize != 0 || m.BitOffset % 64 != 0 || btf.SkipModsAndTypedefs(m.TypeId, out _) is not BtfPtr ptr)
+            {
+                continue;
+            }
+
+            if (btf.TryGet(ptr.TypeId) is not BtfQualifier { Kind: BtfKind.TypeTag } tag || tag.Name is not ("kptr" or "percpu_kptr"))
+            {
+                continue;
+            }
+
+            if (btf.SkipModsAndTypedefs(tag.TypeId, out uint structId) is not BtfComposite { IsUnion: false } target)
+            {
+                continue;
+            }
+
+            fields ??= [];
+            fields.Add(new KptrField((int)(m.BitOffset / 8), tag.Name == "percpu_kptr", structId, target.Name, target.Size));
+        }
+
+        return fields is null ? [] : [.. fields];
+    }
 
     // kernel: btf_find_field(BPF_SPIN_LOCK): the value's member of type struct bpf_spin_lock, at top level.
     private static int FindSpinLock(BtfSpec? btf, uint valueTypeId) => FindSpecialField(btf, valueTypeId, "bpf_spin_lock");

@@ -13,6 +13,10 @@ public sealed partial class HelperTable
         Add(table, KfuncId.XdpMetadataRxTimestamp, KfuncHelpers.XdpMetadataRxTimestamp);
         Add(table, KfuncId.XdpMetadataRxHash, KfuncHelpers.XdpMetadataRxHash);
         Add(table, KfuncId.XdpMetadataRxVlanTag, KfuncHelpers.XdpMetadataRxVlanTag);
+        Add(table, KfuncId.ObjNewImpl, ObjectKfuncs.ObjNewImpl);
+        Add(table, KfuncId.ObjDropImpl, ObjectKfuncs.ObjDropImpl);
+        Add(table, KfuncId.PercpuObjNewImpl, ObjectKfuncs.PercpuObjNewImpl);
+        Add(table, KfuncId.PercpuObjDropImpl, ObjectKfuncs.PercpuObjDropImpl);
 
         static void Add(HelperTable t, KfuncId id, HelperFunc f) => t.RegisterKfunc((int)id, Kfuncs.NameOf(id), f);
     }

@@ -39,21 +39,39 @@ public static class MiscHelpers
         return typeId == 0 ? ProcessHelpers.Err(Errno.EINVAL) : ProcessHelpers.Err(Errno.ENOENT);
     }
 
-    /// <summary>bpf_per_cpu_ptr(percpu_ptr, cpu) (153): NULL for a CPU at or above the number of possible CPUs (the
-    /// kernel checks that first); otherwise the argument must be a per-CPU kernel variable (a <c>__ksym</c>), which
-    /// the VM has none of, so the call faults.</summary>
+    /// <summary>bpf_per_cpu_ptr(percpu_ptr, cpu) (153): CPU <c>cpu</c>'s copy of a per-CPU object, or NULL for a CPU at
+    /// or above the number of possible CPUs (the kernel checks that first). The VM's per-CPU objects are those of
+    /// bpf_percpu_obj_new_impl (read from a <c>__percpu_kptr</c> field); it has no per-CPU kernel variables
+    /// (<c>__ksym</c>), so any other pointer faults with the verifier's message.</summary>
     public static ulong PerCpuPtr(ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, RuntimeEnv env)
     {
         ArgumentNullException.ThrowIfNull(env);
-        return (uint)r2 >= (uint)env.PossibleCpus ? 0 : ThrowNoPerCpuVariable(env, r1, 153);
+        uint cpu = (uint)r2;
+        if (cpu >= (uint)env.PossibleCpus)
+        {
+            return 0;
+        }
+
+        return PercpuCopy(env, r1, cpu, 153);
     }
 
-    /// <summary>bpf_this_cpu_ptr(percpu_ptr) (154): the argument must be a per-CPU kernel variable, which the VM has
-    /// none of: the call faults.</summary>
+    /// <summary>bpf_this_cpu_ptr(percpu_ptr) (154): the running CPU's (<see cref="RuntimeEnv.Cpu"/>) copy of a per-CPU
+    /// object of bpf_percpu_obj_new_impl; any other pointer faults, as in <see cref="PerCpuPtr"/>.</summary>
     public static ulong ThisCpuPtr(ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, RuntimeEnv env)
     {
         ArgumentNullException.ThrowIfNull(env);
-        return ThrowNoPerCpuVariable(env, r1, 154);
+        return PercpuCopy(env, r1, (uint)env.Cpu, 154);
+    }
+
+    // kernel: per_cpu_ptr(ptr, cpu): the copy at cpu * stride from the first.
+    private static ulong PercpuCopy(RuntimeEnv env, ulong pointer, uint cpu, int id)
+    {
+        if (!ObjectArena.TryFind(pointer, out _, out var info) || !info.IsPercpu)
+        {
+            return ThrowNoPerCpuVariable(env, pointer, id);
+        }
+
+        return cpu < (uint)info.Cpus ? pointer + ((ulong)cpu * (ulong)info.Stride) : 0;
     }
 
     /// <summary>bpf_get_branch_snapshot(entries, size, flags) (176): -EINVAL for non-zero flags, else -ENOENT: no
@@ -164,7 +182,7 @@ public static class MiscHelpers
     private static ulong ThrowNoPerCpuVariable(RuntimeEnv env, ulong pointer, int id) =>
         throw new ExecutionFaultException(
             FaultKind.HelperFailed,
-            $"R1 type={ArgType(env, pointer)} {PerCpuPointerExpected} (0x{pointer:x}; {Isa.HelperNames.Name(id)}#{id}: this VM has no per-CPU kernel variables)");
+            $"R1 type={ArgType(env, pointer)} {PerCpuPointerExpected} (0x{pointer:x}; {Isa.HelperNames.Name(id)}#{id}: not a per-CPU object of bpf_percpu_obj_new_impl, and this VM has no per-CPU kernel variables)");
 
     // What the verifier would have called the register: the kind of memory the address lies in (reg_type_str()).
     private static string ArgType(RuntimeEnv env, ulong address)

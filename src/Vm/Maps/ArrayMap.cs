@@ -18,6 +18,7 @@ public sealed unsafe class ArrayMap : BpfMap
     private readonly uint _max;
     private readonly bool _percpu;
     private readonly MemoryRegion[] _regions;
+    private readonly ObjectArena? _objects;
 
     internal ArrayMap(MapSpec spec, int possibleCpus)
         : base(spec, possibleCpus)
@@ -33,11 +34,19 @@ public sealed unsafe class ArrayMap : BpfMap
             init.CopyTo(_values.Slice(0, init.Length));
         }
 
+        if (spec.KptrFields.Count != 0)
+        {
+            _objects = new ObjectArena(spec.Name);
+        }
+
         _regions = BuildRegions();
     }
 
     /// <inheritdoc/>
     public override IReadOnlyList<MemoryRegion> ValueRegions => _regions;
+
+    /// <inheritdoc/>
+    public override ObjectArena? Objects => _objects;
 
     /// <summary>Address of element <paramref name="index"/>'s value (for <paramref name="cpu"/> in per-CPU arrays), or 0
     /// past the end: what BPF_PSEUDO_MAP_VALUE loads of global data resolve to.</summary>
@@ -98,7 +107,7 @@ public sealed unsafe class ArrayMap : BpfMap
         }
 
         ulong addr = ValueAddress(index, _percpu ? cpu : 0);
-        MapValue.Copy(new Span<byte>((void*)addr, _valueSize), value.Slice(0, _valueSize), Spec.SpinLockOffset);
+        Overwrite(addr, value.Slice(0, _valueSize), _valueSize);
         return 0;
     }
 
@@ -172,7 +181,7 @@ public sealed unsafe class ArrayMap : BpfMap
 
         for (int c = 0; c < PossibleCpus; c++)
         {
-            value.Slice(c * _elemSize, _elemSize).CopyTo(new Span<byte>((void*)ValueAddress(index, c), _elemSize));
+            Overwrite(ValueAddress(index, c), value.Slice(c * _elemSize, _elemSize), _elemSize);
         }
 
         return 0;
@@ -190,17 +199,46 @@ public sealed unsafe class ArrayMap : BpfMap
     {
         if (disposing)
         {
+            if (Spec.KptrFields.Count != 0)
+            {
+                // kernel: array_map_free() -> bpf_obj_free_fields() on every element.
+                ulong copies = _percpu ? (ulong)PossibleCpus : 1UL;
+                for (ulong slot = 0; slot < copies * _max; slot++)
+                {
+                    MapValue.FreeKptrs(_values.Address + (slot * (ulong)_elemSize), Spec);
+                }
+            }
+
+            _objects?.Dispose();
             _values.Dispose();
         }
 
         base.Dispose(disposing);
     }
 
+    // kernel: array_map_update_elem(): copy_map_value() (around the spin lock and the kptr fields), then
+    // bpf_obj_free_fields(): the objects the kptr fields held are freed and the fields read NULL.
+    private void Overwrite(ulong addr, ReadOnlySpan<byte> value, int length)
+    {
+        bool kptrs = Spec.KptrFields.Count != 0;
+        if (kptrs)
+        {
+            MapValue.FreeKptrs(addr, Spec);
+        }
+
+        MapValue.Copy(new Span<byte>((void*)addr, length), value, Spec.SpinLockOffset);
+        if (kptrs)
+        {
+            MapValue.ClearKptrs(addr, Spec);
+        }
+    }
+
     private MemoryRegion[] BuildRegions()
     {
         bool writable = (Spec.Flags & MapFlags.RdonlyProg) == 0 && !Spec.Frozen;
         var kind = Spec.IsGlobalData ? RegionKind.GlobalData : RegionKind.MapValue;
-        return [new MemoryRegion(_values.Address, _values.Length, kind, writable, "map " + Name + " values")];
+        var values = new MemoryRegion(_values.Address, _values.Length, kind, writable, "map " + Name + " values");
+        return _objects is null ? [values] : [values, _objects.Region];
     }
 }
 

@@ -88,6 +88,11 @@ public abstract class BpfMap : IDisposable
     /// and hash maps' spare elements. 0 unless set (the kernel cross-check pins its thread to CPU 0).</summary>
     public int UserCpu { get; set; }
 
+    /// <summary>The memory bpf_obj_new_impl and bpf_percpu_obj_new_impl take objects from for this map's kptr fields
+    /// (its regions are among <see cref="ValueRegions"/>), or null when the map's value has no kptr field or the map
+    /// type keeps none.</summary>
+    public virtual ObjectArena? Objects => null;
+
     /// <summary>True once <see cref="Freeze"/> succeeded: user space may no longer write the map.</summary>
     public bool IsFrozen { get; private set; }
 

@@ -29,6 +29,7 @@ public sealed unsafe class HashMap : BpfMap, ILruOwner
     private readonly int _copies;
     private readonly int[]? _extra;
     private readonly MemoryRegion[] _regions;
+    private readonly ObjectArena? _objects;
 
     internal HashMap(MapSpec spec, int possibleCpus)
         : base(spec, possibleCpus)
@@ -62,11 +63,20 @@ public sealed unsafe class HashMap : BpfMap, ILruOwner
         }
 
         bool writable = (spec.Flags & MapFlags.RdonlyProg) == 0 && !spec.Frozen;
-        _regions = [new MemoryRegion(_values.Address, _values.Length, RegionKind.MapValue, writable, "map " + Name + " values")];
+        var values = new MemoryRegion(_values.Address, _values.Length, RegionKind.MapValue, writable, "map " + Name + " values");
+        if (spec.KptrFields.Count != 0)
+        {
+            _objects = new ObjectArena(spec.Name);
+        }
+
+        _regions = _objects is null ? [values] : [values, _objects.Region];
     }
 
     /// <inheritdoc/>
     public override IReadOnlyList<MemoryRegion> ValueRegions => _regions;
+
+    /// <inheritdoc/>
+    public override ObjectArena? Objects => _objects;
 
     /// <summary>Number of elements in the map.</summary>
     public int Count => _table.Count;
@@ -195,6 +205,7 @@ public sealed unsafe class HashMap : BpfMap, ILruOwner
         }
 
         _table.Unlink(node);
+        FreeKptrs(node);
         return true;
     }
 
@@ -203,10 +214,62 @@ public sealed unsafe class HashMap : BpfMap, ILruOwner
     {
         if (disposing)
         {
+            if (Spec.KptrFields.Count != 0)
+            {
+                // kernel: htab_map_free() -> bpf_obj_free_fields() on every element
+                for (int slot = 0; slot < _table.Capacity; slot++)
+                {
+                    FreeKptrs(slot);
+                }
+            }
+
+            _objects?.Dispose();
             _values.Dispose();
         }
 
         base.Dispose(disposing);
+    }
+
+    // kernel: bpf_obj_free_fields() on every CPU's copy of an element that goes away or is replaced.
+    private void FreeKptrs(int slot)
+    {
+        if (Spec.KptrFields.Count == 0)
+        {
+            return;
+        }
+
+        for (int c = 0; c < _copies; c++)
+        {
+            MapValue.FreeKptrs(ValueAddress(slot, c), Spec);
+        }
+    }
+
+    // A new element's kptr fields start NULL: copy_map_value() does not copy them from the update.
+    private void ClearKptrs(int slot)
+    {
+        if (Spec.KptrFields.Count != 0)
+        {
+            MapValue.ClearKptrs(ValueAddress(slot, 0), Spec);
+        }
+    }
+
+    private void CopyKeepingKptrs(int slot, ReadOnlySpan<byte> value)
+    {
+        var kptrs = Spec.KptrFields;
+        ulong addr = ValueAddress(slot, 0);
+        // kernel: BTF_FIELDS_MAX (11) special fields at most in a value
+        Span<ulong> saved = stackalloc ulong[11];
+        int n = Math.Min(kptrs.Count, saved.Length);
+        for (int i = 0; i < n; i++)
+        {
+            saved[i] = *(ulong*)(addr + (ulong)kptrs[i].Offset);
+        }
+
+        MapValue.Copy(ValueSpan(slot, 0, _valueSize), value, Spec.SpinLockOffset);
+        for (int i = 0; i < n; i++)
+        {
+            *(ulong*)(addr + (ulong)kptrs[i].Offset) = saved[i];
+        }
     }
 
     private ulong ValueAddress(int slot, int cpu) =>
@@ -265,8 +328,8 @@ public sealed unsafe class HashMap : BpfMap, ILruOwner
 
             if (old >= 0)
             {
-                // copy_map_value_locked: in place, under the element's lock
-                MapValue.Copy(ValueSpan(old, 0, _valueSize), value.Slice(0, _valueSize), Spec.SpinLockOffset);
+                // copy_map_value_locked: in place, under the element's lock, around the special fields
+                CopyKeepingKptrs(old, value.Slice(0, _valueSize));
                 return 0;
             }
         }
@@ -294,9 +357,12 @@ public sealed unsafe class HashMap : BpfMap, ILruOwner
         }
 
         MapValue.Copy(ValueSpan(slot, 0, _valueSize), value.Slice(0, _valueSize), Spec.SpinLockOffset);
+        ClearKptrs(slot);
         _table.LinkHead(slot, key, hash);
         if (old >= 0)
         {
+            // kernel: free_htab_elem() -> check_and_free_fields(): the replaced element's objects are freed
+            FreeKptrs(old);
             _table.Unlink(old);
         }
 
@@ -352,6 +418,7 @@ public sealed unsafe class HashMap : BpfMap, ILruOwner
         }
 
         MapValue.Copy(ValueSpan(node, 0, _valueSize), value.Slice(0, _valueSize), Spec.SpinLockOffset);
+        ClearKptrs(node);
         int old = _table.Find(key, hash);
         int ret = CheckFlags(old, flags);
         if (ret != 0)
@@ -365,6 +432,7 @@ public sealed unsafe class HashMap : BpfMap, ILruOwner
         {
             _lru.SetRef(node);
             _table.Unlink(old);
+            FreeKptrs(old);
             _lru.PushFree(old);
         }
 
@@ -467,6 +535,7 @@ public sealed unsafe class HashMap : BpfMap, ILruOwner
 
     private void FreeElement(int slot)
     {
+        FreeKptrs(slot);
         if (_lru is not null)
         {
             _lru.PushFree(slot);

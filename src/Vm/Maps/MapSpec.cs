@@ -66,6 +66,11 @@ public sealed record MapSpec
     /// <summary>Offset of the value's <c>struct bpf_timer</c> (from BTF), or -1 when the value has none. Like the
     /// kernel, copies of a value handed to user space (lookups, dumps) read it as zeros.</summary>
     public int TimerOffset { get; init; } = -1;
+
+    /// <summary>The value's <c>__kptr</c> and <c>__percpu_kptr</c> fields (from BTF), by offset; empty when it has none.
+    /// Like the kernel, copies of a value handed to user space read them as zeros, and overwriting or deleting the
+    /// element, or freeing the map, frees the objects they hold.</summary>
+    public IReadOnlyList<KptrField> KptrFields { get; init; } = [];
 }
 
 /// <summary>One initial slot of a program array, devmap or map of maps: <c>[Index] = Target</c>.</summary>

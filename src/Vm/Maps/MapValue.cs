@@ -32,6 +32,25 @@ internal static class MapValue
     {
         Hide(userCopy, spec.SpinLockOffset, SpinLockSize);
         Hide(userCopy, spec.TimerOffset, TimerSize);
+        var kptrs = spec.KptrFields;
+        for (int i = 0; i < kptrs.Count; i++)
+        {
+            Hide(userCopy, kptrs[i].Offset, KptrField.FieldSize);
+        }
+    }
+
+    /// <summary>bpf_obj_free_fields() for the kptr fields: frees the object each of <paramref name="spec"/>'s kptr
+    /// fields in <paramref name="value"/> holds, and clears the field (an element overwritten, deleted, or freed with
+    /// its map).</summary>
+    public static unsafe void FreeKptrs(ulong value, MapSpec spec)
+    {
+        var kptrs = spec.KptrFields;
+        for (int i = 0; i < kptrs.Count; i++)
+        {
+            ulong* field = (ulong*)(value + (ulong)kptrs[i].Offset);
+            ulong obj = Interlocked.Exchange(ref *field, 0UL);
+            ObjectArena.Release(obj);
+        }
     }
 
     private static void Hide(Span<byte> userCopy, int offset, int size)
@@ -39,6 +58,17 @@ internal static class MapValue
         if (offset >= 0 && offset + size <= userCopy.Length)
         {
             userCopy.Slice(offset, size).Clear();
+        }
+    }
+
+    /// <summary>Clears <paramref name="spec"/>'s kptr fields in the value at <paramref name="value"/> (what
+    /// copy_map_value() leaves there after bpf_obj_free_fields()).</summary>
+    public static unsafe void ClearKptrs(ulong value, MapSpec spec)
+    {
+        var kptrs = spec.KptrFields;
+        for (int i = 0; i < kptrs.Count; i++)
+        {
+            *(ulong*)(value + (ulong)kptrs[i].Offset) = 0;
         }
     }
 

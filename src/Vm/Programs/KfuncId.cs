@@ -19,6 +19,16 @@ public enum KfuncId
     XdpMetadataRxHash = 5,
     /// <summary><c>int bpf_xdp_metadata_rx_vlan_tag(const struct xdp_md *ctx, __be16 *vlan_proto, u16 *vlan_tci)</c> (device-bound programs only).</summary>
     XdpMetadataRxVlanTag = 6,
+    /// <summary><c>void *bpf_obj_new_impl(u64 local_type_id__k, void *meta__ign)</c>: an object of a type of the program's
+    /// own BTF (kernel/bpf/helpers.c).</summary>
+    ObjNewImpl = 7,
+    /// <summary><c>void bpf_obj_drop_impl(void *p__alloc, void *meta__ign)</c>: frees an object of <see cref="ObjNewImpl"/>.</summary>
+    ObjDropImpl = 8,
+    /// <summary><c>void *bpf_percpu_obj_new_impl(u64 local_type_id__k, void *meta__ign)</c>: a per-CPU object (one copy
+    /// per possible CPU), reached through bpf_per_cpu_ptr and bpf_this_cpu_ptr.</summary>
+    PercpuObjNewImpl = 9,
+    /// <summary><c>void bpf_percpu_obj_drop_impl(void *p__alloc, void *meta__ign)</c>: frees a per-CPU object.</summary>
+    PercpuObjDropImpl = 10,
 }
 
 /// <summary>The kfunc names the loader accepts, and their ids.</summary>
@@ -33,6 +43,10 @@ public static class Kfuncs
         KfuncId.XdpMetadataRxTimestamp => "bpf_xdp_metadata_rx_timestamp",
         KfuncId.XdpMetadataRxHash => "bpf_xdp_metadata_rx_hash",
         KfuncId.XdpMetadataRxVlanTag => "bpf_xdp_metadata_rx_vlan_tag",
+        KfuncId.ObjNewImpl => "bpf_obj_new_impl",
+        KfuncId.ObjDropImpl => "bpf_obj_drop_impl",
+        KfuncId.PercpuObjNewImpl => "bpf_percpu_obj_new_impl",
+        KfuncId.PercpuObjDropImpl => "bpf_percpu_obj_drop_impl",
         _ => "unknown",
     };
 
@@ -45,6 +59,10 @@ public static class Kfuncs
         "bpf_xdp_metadata_rx_timestamp" => KfuncId.XdpMetadataRxTimestamp,
         "bpf_xdp_metadata_rx_hash" => KfuncId.XdpMetadataRxHash,
         "bpf_xdp_metadata_rx_vlan_tag" => KfuncId.XdpMetadataRxVlanTag,
+        "bpf_obj_new_impl" => KfuncId.ObjNewImpl,
+        "bpf_obj_drop_impl" => KfuncId.ObjDropImpl,
+        "bpf_percpu_obj_new_impl" => KfuncId.PercpuObjNewImpl,
+        "bpf_percpu_obj_drop_impl" => KfuncId.PercpuObjDropImpl,
         _ => KfuncId.None,
     };
 

@@ -60,6 +60,11 @@ public sealed class VerifierCaseTests(ITestOutputHelper output)
         foreach (var c in VerifierCase.LoadAll())
         {
             total++;
+            if (Environment.GetEnvironmentVariable("VETHXDP_TRACE_CASES") is { } traceFile)
+            {
+                File.AppendAllText(traceFile, c.Id + "\n");
+            }
+
             VerificationResult r;
             try
             {
