@@ -43,7 +43,7 @@ internal sealed partial class VerifierEnv
     private void MarkChainPrecision(int frame, int regno)
     {
         ref var reg = ref _cur.Frames[frame]!.Regs[regno];
-        if (reg.Type != RegType.Scalar || reg.Precise)
+        if (reg.Type != RegType.Scalar)
         {
             return;
         }
@@ -56,7 +56,7 @@ internal sealed partial class VerifierEnv
     private void MarkChainPrecisionStack(int frame, int spi)
     {
         var st = _cur.Frames[frame]!.Stack[spi];
-        if (!st.IsSpill || st.Spilled.Type != RegType.Scalar || st.Spilled.Precise)
+        if (!st.IsSpill || st.Spilled.Type != RegType.Scalar)
         {
             return;
         }
@@ -68,12 +68,9 @@ internal sealed partial class VerifierEnv
 
     private void RunBacktrack(Backtrack bt)
     {
+        // As Linux 6.x: the current state itself is not marked (its copies made from here on are descendants of the
+        // use, which their own later uses will backtrack through); only the checkpoints the value came through are.
         var st = _cur;
-        if (!MarkInState(st, bt, start: true))
-        {
-            return;
-        }
-
         while (true)
         {
             for (int i = st.History.Count - 1; i >= 0; i--)
