@@ -55,7 +55,7 @@ internal static class Engines
     public static EngineChoice Choose(LoadedObject loaded, string program, string? engine, bool unverified, JitOptions? jit = null)
     {
         Check(engine);
-        if (engine is Interpreter or JitChecked || (engine is null && unverified))
+        if (unverified && engine is Interpreter or JitChecked or null)
         {
             return new(Factory(engine ?? Interpreter, program, jit), null);
         }
@@ -87,10 +87,34 @@ internal static class Engines
 
         if (token is not null)
         {
-            return new(JitEngineFactory.Unchecked([token], jit), result);
+            return engine is Interpreter or JitChecked
+                ? new(Factory(engine, program, jit), result)
+                : new(JitEngineFactory.Unchecked([token], jit), result);
         }
 
-        return OnRejected(program, engine, result, jit);
+        RefuseIfLinuxWould(program, result);
+        return engine is Interpreter or JitChecked ? new(Factory(engine, program, jit), result) : OnRejected(program, engine, result, jit);
+    }
+
+    // A program the verifier rejects for a reason Linux shares (an unsafe access, a malformed program, a missing
+    // permission) is refused as Linux would refuse to load it: exit 1 with the kernel-style log. Where the rejection is
+    // this verifier's own limit (an unmodelled feature, or the complexity limit, which our pruning can hit before
+    // Linux's does), the program still runs, checked, with a note.
+    private static void RefuseIfLinuxWould(string program, VerificationResult? result)
+    {
+        if (result?.Error is not { } e)
+        {
+            return;
+        }
+
+        if (e.Kind is RejectKind.NotSupported or RejectKind.TooComplex)
+        {
+            Console.Error.WriteLine($"vethxdp: note: {program}: the verifier could not decide ({e.Message.Split('\n')[0]}); running it checked");
+            return;
+        }
+
+        Console.Error.Write(result.Log);
+        throw new RefusedError($"{program}: rejected by the verifier, as Linux would refuse to load it (insn {e.InsnIndex}, {e.ErrnoName}): {e.Message.Split('\n')[0]}; --unverified runs it checked anyway");
     }
 
     /// <summary>The engine for a program with no object around it (exec, plugin): verified as <paramref name="type"/>

@@ -85,3 +85,43 @@ public sealed class VerifyCommandTests : IDisposable
         Assert.Matches(@"processed \d+ insns \(limit 1000000\) max_states_per_insn \d+ total_states \d+ peak_states \d+ mark_read \d+; stack depth \d+", r.StdOut);
     }
 }
+
+/// <summary><c>run</c> verifies first: a program Linux would refuse is refused (exit 1, with the log); --unverified
+/// runs it anyway, checked.</summary>
+public sealed class RunVerifiesFirstTests
+{
+    private static string Obj(string name) => Path.Combine(TestPaths.CorpusDir, name);
+
+    private static string Pcap(string name) => Path.Combine(TestPaths.CorpusDir, "pcaps", name);
+
+    [Fact]
+    public void Run_RejectedProgram_ExitsOneWithLog()
+    {
+        var r = CliProcess.Run("run", Obj("buggy/xdp_off_by_one.v4.o"), "--pcap", Pcap("basic_mixed.pcap"));
+
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal("", r.StdOut);
+        Assert.Contains("invalid access to packet", r.StdErr, StringComparison.Ordinal);
+        Assert.Contains("rejected by the verifier, as Linux would refuse to load it", r.StdErr, StringComparison.Ordinal);
+        Assert.Contains("--unverified", r.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_RejectedProgramUnverified_RunsChecked()
+    {
+        var r = CliProcess.Run("run", Obj("buggy/xdp_off_by_one.v4.o"), "--pcap", Pcap("basic_mixed.pcap"), "--unverified");
+
+        Assert.True(r.ExitCode == 0, r.StdErr);
+        Assert.StartsWith("packet 0: ", r.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_AcceptedProgram_RunsWithoutNote()
+    {
+        var r = CliProcess.Run("run", Obj("xdp/xdp_paper_drop.v4.o"), "--pcap", Pcap("basic_mixed.pcap"));
+
+        Assert.True(r.ExitCode == 0, r.StdErr);
+        Assert.DoesNotContain("note:", r.StdErr, StringComparison.Ordinal);
+        Assert.StartsWith("packet 0: XDP_DROP", r.StdOut, StringComparison.Ordinal);
+    }
+}
