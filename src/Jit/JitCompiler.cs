@@ -110,6 +110,7 @@ public static class JitCompiler
         cx.EmitColdStubs();
 
         program.HelperDelegates = [.. cx.Delegates];
+        program.AccessHints = new int[cx.HintCount];
         program.IlSize = il.Offset;
         program.Body = (JitBody)method.CreateDelegate(typeof(JitBody), program);
         if (options.DumpIl is { } dump)
@@ -131,7 +132,14 @@ public static class JitCompiler
     {
         var sizes = new int[slots.Length + 1];
         Array.Fill(sizes, BpfInterpreter.StackSize);
-        if (mode == JitMode.Checked || token is null || MayTailCall(slots))
+        if (mode == JitMode.Checked)
+        {
+            // -(reach + 1): JitState.EnterFrame clears what the frame's previous occupant may have written.
+            Array.Fill(sizes, -(StackReach(slots) + 1));
+            return sizes;
+        }
+
+        if (token is null || MayTailCall(slots))
         {
             return sizes;
         }
@@ -145,6 +153,25 @@ public static class JitCompiler
         }
 
         return sizes;
+    }
+
+    // Checked mode: how many bytes below r10 the program's own r10-relative stores and atomics that stay in the
+    // current frame reach (the whole program: unverified code may jump between functions). Every other write into a
+    // frame (a store or atomic through another register, a helper, a tail call's target) marks all frames dirty.
+    private static int StackReach(Instruction[] slots)
+    {
+        int reach = 0;
+        for (int pc = 0; pc < slots.Length; pc++)
+        {
+            var insn = slots[pc];
+            if (insn.Class is OpClass.St or OpClass.Stx && insn.DstReg == 10
+                && FlowInfo.InCurrentFrame(10, insn.Offset, insn.AccessBytes))
+            {
+                reach = Math.Max(reach, -insn.Offset);
+            }
+        }
+
+        return reach;
     }
 
     // bpf_tail_call (helper 12), or a callx, whose helper id is only known when it runs.
@@ -196,6 +223,7 @@ public static class JitCompiler
         cx.LdState();
         il.Emit(OpCodes.Ldfld, JitMethods.Env);
         il.Emit(OpCodes.Stloc, cx.Env);
+        cx.ReloadPacketBounds();
 
         // state.Current = code, only when it changes: a reference store costs a GC write barrier on every run.
         var same = il.DefineLabel("CURRENT_SET");
@@ -393,6 +421,7 @@ public static class JitCompiler
         cx.LdCode();
         il.Emit(OpCodes.Stfld, JitMethods.Current);
         cx.ReloadExecuted();
+        cx.ReloadPacketBounds();
         cx.EmitExit();
         il.MarkLabel(aborted);
         cx.LdI8(0);

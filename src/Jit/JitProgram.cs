@@ -16,6 +16,11 @@ public sealed class JitProgram
     // Internal fields the compiled code reads (ldfld).
     internal HelperFunc[] HelperDelegates = [];
 
+    // Checked mode: per load/store site, the index of the region it hit last (where its region search starts). Only a
+    // hint, checked on every use: engines that share the program and race on a slot cost each other a search, never
+    // a wrong answer.
+    internal int[] AccessHints = [];
+
     private readonly int[] _entryOf;
     private readonly Lock _variantsLock = new();
     private Dictionary<int, JitProgram>? _variants;

@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using VethXdp.Vm.Helpers;
 using VethXdp.Vm.Interpreter;
 using VethXdp.Vm.Isa;
+using VethXdp.Vm.Memory;
 using VethXdp.Vm.Xdp;
 
 namespace VethXdp.Jit;
@@ -16,14 +17,35 @@ namespace VethXdp.Jit;
 internal static unsafe class JitRuntime
 {
     // ---- checked loads (kernel: check_mem_access() is what the verifier proves; here it is checked per access) ----
-    // Each is the interpreter's CheckAccess + Read<T>: the region that holds every byte and allows the access (the
-    // last-hit cache makes that one subtraction and two compares in the common case), then the context rule: only a
-    // 4-byte load may read xdp_md. Unsigned compares throughout, so an address below a region wraps and fails.
+    // Each is the interpreter's CheckAccess + Read<T>: the region that holds every byte and allows the access, then
+    // the context rule: only a 4-byte load may read xdp_md. The search starts at `hint`, the region this access site
+    // hit last (one slot per site in JitProgram.AccessHints), so the common check is one subtraction and two compares
+    // even when the program alternates between the packet, the stack and map values. Unsigned compares throughout, so an address below a region wraps and fails.
+
+    // ---- the packet fast path: compiled checked code keeps the packet region's bounds in two locals and accepts an
+    //      access that lies wholly inside them without a table search (the same answer: regions do not overlap, and
+    //      the packet region is writable and is not the context); anything else goes to the loads and stores below ----
+
+    /// <summary>The run's packet region as <c>[return value, hi)</c>; with no usable one (no packet, an empty one, or
+    /// a region at the packet index that is not a writable packet, or is the context) <c>[MaxValue, 8)</c>, which
+    /// holds no access. <paramref name="hi"/> is at least 8, so <c>hi - size</c> cannot wrap.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong PacketBounds(JitState s, out ulong hi)
+    {
+        int i = s.Env.PacketRegionIndex;
+        if (i != s.ContextRegion && s.Regions.TryGetWritable(i, RegionKind.Packet, out ulong lo, out hi) && hi > lo && hi >= 8)
+        {
+            return lo;
+        }
+
+        hi = 8;
+        return ulong.MaxValue;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong LdxB(JitState s, ulong a, int pc)
+    public static ulong LdxB(JitState s, ulong a, int pc, ref int hint)
     {
-        int r = s.Regions.Find(a, 1, write: false);
+        int r = s.Regions.FindFrom(ref hint, a, 1, write: false);
         if (r < 0 || r == s.ContextRegion)
         {
             LoadFault(s, a, 1, pc, r);
@@ -33,9 +55,9 @@ internal static unsafe class JitRuntime
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong LdxH(JitState s, ulong a, int pc)
+    public static ulong LdxH(JitState s, ulong a, int pc, ref int hint)
     {
-        int r = s.Regions.Find(a, 2, write: false);
+        int r = s.Regions.FindFrom(ref hint, a, 2, write: false);
         if (r < 0 || r == s.ContextRegion)
         {
             LoadFault(s, a, 2, pc, r);
@@ -47,9 +69,9 @@ internal static unsafe class JitRuntime
     // A 4-byte load is the one the context allows: data, data_end and data_meta give full 64-bit pointers.
     // kernel: xdp_convert_ctx_access()
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong LdxW(JitState s, ulong a, int pc)
+    public static ulong LdxW(JitState s, ulong a, int pc, ref int hint)
     {
-        int r = s.Regions.Find(a, 4, write: false);
+        int r = s.Regions.FindFrom(ref hint, a, 4, write: false);
         if (r < 0 || r == s.ContextRegion)
         {
             return r < 0 ? LoadFault(s, a, 4, pc, r) : LoadContext(s, a, pc);
@@ -59,9 +81,9 @@ internal static unsafe class JitRuntime
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong LdxDW(JitState s, ulong a, int pc)
+    public static ulong LdxDW(JitState s, ulong a, int pc, ref int hint)
     {
-        int r = s.Regions.Find(a, 8, write: false);
+        int r = s.Regions.FindFrom(ref hint, a, 8, write: false);
         if (r < 0 || r == s.ContextRegion)
         {
             LoadFault(s, a, 8, pc, r);
@@ -71,9 +93,9 @@ internal static unsafe class JitRuntime
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong LdxSB(JitState s, ulong a, int pc)
+    public static ulong LdxSB(JitState s, ulong a, int pc, ref int hint)
     {
-        int r = s.Regions.Find(a, 1, write: false);
+        int r = s.Regions.FindFrom(ref hint, a, 1, write: false);
         if (r < 0 || r == s.ContextRegion)
         {
             LoadFault(s, a, 1, pc, r);
@@ -83,9 +105,9 @@ internal static unsafe class JitRuntime
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong LdxSH(JitState s, ulong a, int pc)
+    public static ulong LdxSH(JitState s, ulong a, int pc, ref int hint)
     {
-        int r = s.Regions.Find(a, 2, write: false);
+        int r = s.Regions.FindFrom(ref hint, a, 2, write: false);
         if (r < 0 || r == s.ContextRegion)
         {
             LoadFault(s, a, 2, pc, r);
@@ -95,9 +117,9 @@ internal static unsafe class JitRuntime
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong LdxSW(JitState s, ulong a, int pc)
+    public static ulong LdxSW(JitState s, ulong a, int pc, ref int hint)
     {
-        int r = s.Regions.Find(a, 4, write: false);
+        int r = s.Regions.FindFrom(ref hint, a, 4, write: false);
         if (r < 0 || r == s.ContextRegion)
         {
             return r < 0 ? LoadFault(s, a, 4, pc, r) : LoadContextSigned(s, a, pc);
@@ -131,48 +153,57 @@ internal static unsafe class JitRuntime
         return (ulong)(long)Unsafe.ReadUnaligned<int>((void*)a);
     }
 
-    // ---- checked stores (the value arrives as the full register or sign-extended imm; the store truncates) ----
+    // ---- checked stores (the value arrives as the full register or sign-extended imm; the store truncates). They may
+    //      write a stack frame, so they mark every frame dirty (JitState.StackDirty) ----
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StB(JitState s, ulong a, ulong v, int pc)
+    public static void StB(JitState s, ulong a, ulong v, int pc, ref int hint)
     {
-        if (s.Regions.Find(a, 1, write: true) < 0)
+        if (s.Regions.FindFrom(ref hint, a, 1, write: true) < 0)
         {
             StoreFault(s, a, 1, pc);
         }
+
+        s.StackDirty = -1;
 
         *(byte*)a = (byte)v;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StH(JitState s, ulong a, ulong v, int pc)
+    public static void StH(JitState s, ulong a, ulong v, int pc, ref int hint)
     {
-        if (s.Regions.Find(a, 2, write: true) < 0)
+        if (s.Regions.FindFrom(ref hint, a, 2, write: true) < 0)
         {
             StoreFault(s, a, 2, pc);
         }
+
+        s.StackDirty = -1;
 
         Unsafe.WriteUnaligned((void*)a, (ushort)v);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StW(JitState s, ulong a, ulong v, int pc)
+    public static void StW(JitState s, ulong a, ulong v, int pc, ref int hint)
     {
-        if (s.Regions.Find(a, 4, write: true) < 0)
+        if (s.Regions.FindFrom(ref hint, a, 4, write: true) < 0)
         {
             StoreFault(s, a, 4, pc);
         }
+
+        s.StackDirty = -1;
 
         Unsafe.WriteUnaligned((void*)a, (uint)v);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StDW(JitState s, ulong a, ulong v, int pc)
+    public static void StDW(JitState s, ulong a, ulong v, int pc, ref int hint)
     {
-        if (s.Regions.Find(a, 8, write: true) < 0)
+        if (s.Regions.FindFrom(ref hint, a, 8, write: true) < 0)
         {
             StoreFault(s, a, 8, pc);
         }
+
+        s.StackDirty = -1;
 
         Unsafe.WriteUnaligned((void*)a, v);
     }
@@ -186,6 +217,11 @@ internal static unsafe class JitRuntime
         if (check && s.Regions.Find(a, 8, write: true) < 0)
         {
             StoreFault(s, a, 8, pc);
+        }
+
+        if (check)
+        {
+            s.StackDirty = -1;
         }
 
         if ((a & 7) != 0)
@@ -213,6 +249,11 @@ internal static unsafe class JitRuntime
         if (check && s.Regions.Find(a, 4, write: true) < 0)
         {
             StoreFault(s, a, 4, pc);
+        }
+
+        if (check)
+        {
+            s.StackDirty = -1;
         }
 
         if ((a & 3) != 0)
@@ -304,6 +345,7 @@ internal static unsafe class JitRuntime
     {
         object? target = s.Env.PendingTailCall;
         s.Env.PendingTailCall = null;
+        s.StackDirty = -1;
         if (target is not ExecutableProgram program)
         {
             throw ExecutionFaults.TailCallTarget(pc, target);

@@ -50,6 +50,14 @@ internal sealed unsafe class JitState
         Args = (ulong*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_args));
     }
 
+    /// <summary>Checked mode: bit <c>n</c> set when frame <c>n</c> may hold bytes written other than by its
+    /// occupant's r10-relative stores (set by slow-path stores, checked atomics, helper calls and tail calls; all
+    /// frames start dirty). <see cref="EnterFrame"/> then clears the whole frame.</summary>
+    public int StackDirty = -1;
+
+    // Checked mode, per depth: bytes below the top that the frame's last occupant's r10-relative stores may have written.
+    private readonly int[] _dirtyBytes = new int[BpfInterpreter.MaxCallFrames];
+
     /// <summary>The run's regions (the environment's table).</summary>
     public readonly RegionTable Regions;
 
@@ -108,14 +116,33 @@ internal sealed unsafe class JitState
     /// <paramref name="clearBytes"/> bytes.</summary>
     /// <remarks>The interpreter zeroes the whole frame when it opens, so a stack byte the activation has not written
     /// reads 0 (kernel: root may read uninitialised stack, allow_uninit_stack; there it reads whatever was there).
-    /// Checked code clears all 512 bytes for the same reason. Unchecked code clears the function's verified stack
+    /// Checked code gets the same observation by clearing every byte that may have been written (see below). Unchecked code clears the function's verified stack
     /// depth: no access of the activation reaches below it, so the frame reads the same. The frame is registered whole
     /// either way (helpers check their pointer arguments against it), without the overlap scan (the block is ours).</remarks>
+    /// <remarks>Checked code passes <c>-(reach + 1)</c> instead: the frame must read as wholly zero, and only what its
+    /// previous occupant may have written is cleared: the <c>reach</c> bytes below r10 that its program's r10-relative
+    /// stores can touch (kept per depth in <see cref="_dirtyBytes"/>), or the whole frame when its bit in
+    /// <see cref="StackDirty"/> says some other write (through another register, by a helper, by a tail call's
+    /// target) may have reached it.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong EnterFrame(int depth, int clearBytes)
     {
         ulong start = StackBase + (ulong)(depth * FrameStride);
         ulong top = start + BpfInterpreter.StackSize;
+        if (clearBytes < 0)
+        {
+            int bit = 1 << depth;
+            int reach = -clearBytes - 1;
+            clearBytes = (StackDirty & bit) != 0 ? BpfInterpreter.StackSize : _dirtyBytes[depth];
+            StackDirty &= ~bit;
+            _dirtyBytes[depth] = reach;
+        }
+        else
+        {
+            // An occupant whose writes are not tracked (unchecked code, or a full clear): whole frame next time.
+            StackDirty |= 1 << depth;
+        }
+
         if (clearBytes > 0)
         {
             Unsafe.InitBlockUnaligned((void*)(top - (uint)clearBytes), 0, (uint)clearBytes);

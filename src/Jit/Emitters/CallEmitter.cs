@@ -153,12 +153,20 @@ internal static class CallEmitter
         cx.LdState();
         il.Emit(OpCodes.Ldloc, cx.Depth);
         il.Emit(OpCodes.Stfld, JitMethods.Depth);
+        if (cx.Checked)
+        {
+            // The helper may write any live frame through a pointer (marked before it runs: it may fault halfway).
+            cx.LdState();
+            il.Emit(OpCodes.Ldc_I4_M1);
+            il.Emit(OpCodes.Stfld, JitMethods.StackDirty);
+        }
     }
 
     private static void AfterCall(EmitContext cx, int pc)
     {
         var il = cx.Il;
         cx.ReloadExecuted();
+        cx.ReloadPacketBounds();
 
         // bpf_tail_call succeeded: continue in the target, in this frame. kernel: ___bpf_prog_run() JMP_TAIL_CALL.
         il.Emit(OpCodes.Ldloc, cx.Env);

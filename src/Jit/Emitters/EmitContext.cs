@@ -38,6 +38,12 @@ internal sealed class EmitContext
         Env = il.DeclareLocal(typeof(RuntimeEnv), "env");
         TailPc = il.DeclareLocal(typeof(int), "tail_pc");
         Tmp = il.DeclareLocal(typeof(ulong), "tmp");
+        if (checkedMode)
+        {
+            Addr = il.DeclareLocal(typeof(ulong), "addr");
+            PktLo = il.DeclareLocal(typeof(ulong), "pkt_lo");
+            PktHi = il.DeclareLocal(typeof(ulong), "pkt_hi");
+        }
         Labels = new Label[slots.Length + 1];
         for (int pc = 0; pc <= slots.Length; pc++)
         {
@@ -86,6 +92,16 @@ internal sealed class EmitContext
 
     public LocalBuilder Tmp { get; }
 
+    /// <summary>Checked mode: the address of the access being checked.</summary>
+    public LocalBuilder? Addr { get; }
+
+    /// <summary>Checked mode: the packet region's first byte as the region table last had it (see
+    /// <see cref="ReloadPacketBounds"/>), or <see cref="ulong.MaxValue"/> when there is none.</summary>
+    public LocalBuilder? PktLo { get; }
+
+    /// <summary>Checked mode: one past the packet region's last byte (at least 8, so <c>pkt_hi - size</c> never wraps).</summary>
+    public LocalBuilder? PktHi { get; }
+
     /// <summary>The label of every slot <see cref="FlowInfo.IsLabel"/> marks.</summary>
     public Label[] Labels { get; }
 
@@ -111,6 +127,35 @@ internal sealed class EmitContext
     public void LdCode() => Il.Emit(OpCodes.Ldarg_0);
 
     public void LdState() => Il.Emit(OpCodes.Ldarg_1);
+
+    /// <summary>Checked mode: copies the packet region's bounds from the region table into <see cref="PktLo"/> and
+    /// <see cref="PktHi"/>. Only a helper call (bpf_xdp_adjust_head/meta/tail, or one that runs callbacks) changes
+    /// the table's packet entry during an activation, so the prologue and every return from a helper or tail call
+    /// reload them; between reloads they equal the table's entry.</summary>
+    public void ReloadPacketBounds()
+    {
+        if (!Checked)
+        {
+            return;
+        }
+
+        LdState();
+        Il.Emit(OpCodes.Ldloca, PktHi!);
+        Call(JitMethods.PacketBounds);
+        Il.Emit(OpCodes.Stloc, PktLo!);
+    }
+
+    /// <summary>Access sites given a region hint so far (the length of <see cref="JitProgram.AccessHints"/>).</summary>
+    public int HintCount { get; private set; }
+
+    /// <summary>Pushes <c>ref code.AccessHints[n]</c> for a new checked access site.</summary>
+    public void LdNewHint()
+    {
+        Il.Emit(OpCodes.Ldarg_0);
+        Il.Emit(OpCodes.Ldfld, JitMethods.AccessHints);
+        LdI4(HintCount++);
+        Il.Emit(OpCodes.Ldelema, typeof(int));
+    }
 
     public void LdI4(int value)
     {

@@ -17,7 +17,9 @@ internal static class JitMethods
     public static readonly FieldInfo Depth = Field(nameof(JitState.Depth));
     public static readonly FieldInfo Pc = Field(nameof(JitState.Pc));
     public static readonly FieldInfo Abort = Field(nameof(JitState.Abort));
+    public static readonly FieldInfo StackDirty = Field(nameof(JitState.StackDirty));
     public static readonly FieldInfo Current = Field(nameof(JitState.Current));
+    public static readonly FieldInfo AccessHints = typeof(JitProgram).GetField(nameof(JitProgram.AccessHints), BindingFlags.NonPublic | BindingFlags.Instance)!;
     public static readonly FieldInfo HelperDelegates = typeof(JitProgram).GetField(nameof(JitProgram.HelperDelegates), BindingFlags.NonPublic | BindingFlags.Instance)!;
 
     public static readonly FieldInfo FrameReturnSite = FrameField(nameof(JitFrame.ReturnSite));
@@ -43,6 +45,7 @@ internal static class JitMethods
     public static readonly MethodInfo Swap32 = typeof(BinaryPrimitives).GetMethod(nameof(BinaryPrimitives.ReverseEndianness), [typeof(uint)])!;
     public static readonly MethodInfo Swap64 = typeof(BinaryPrimitives).GetMethod(nameof(BinaryPrimitives.ReverseEndianness), [typeof(ulong)])!;
 
+    public static readonly MethodInfo PacketBounds = Runtime(nameof(JitRuntime.PacketBounds));
     public static readonly MethodInfo LdxB = Runtime(nameof(JitRuntime.LdxB));
     public static readonly MethodInfo LdxH = Runtime(nameof(JitRuntime.LdxH));
     public static readonly MethodInfo LdxW = Runtime(nameof(JitRuntime.LdxW));

@@ -6,8 +6,12 @@ namespace VethXdp.Jit.Emitters;
 
 /// <summary>BPF_LDX, BPF_ST, BPF_STX (atomics included) and the legacy packet loads LD_ABS / LD_IND.</summary>
 /// <remarks>
-/// <para>Checked mode calls a <see cref="JitRuntime"/> load or store that the .NET JIT inlines: the interpreter's
-/// region check (RegionTable.Find with its last-hit cache), the context rules, and the access itself. One kind of
+/// <para>Checked mode first compares the address with the packet region's bounds, kept in two locals
+/// (<see cref="EmitContext.ReloadPacketBounds"/>): an access wholly inside the packet is a plain <c>ldind</c>/<c>stind</c>
+/// (the packet is writable, is not the context, and overlaps no other region, so the table would accept it too). Any
+/// other access goes to a cold stub that calls a <see cref="JitRuntime"/> load or store: the interpreter's region check
+/// (RegionTable.FindFrom, starting at the region this site hit last: one hint slot per site in
+/// <see cref="JitProgram.AccessHints"/>), the context rules, and the access itself, or the same fault. One kind of
 /// access needs no check in any mode: r10 with a constant offset inside [-512, 0) is the current stack frame, which is
 /// always registered and writable (r10 is read only, and a call gives the callee a registered frame), so it is a plain
 /// <c>ldind</c>/<c>stind</c>.</para>
@@ -66,6 +70,12 @@ internal static class LoadStoreEmitter
             call = signed ? JitMethods.LdxSWUnchecked : JitMethods.LdxWUnchecked;
         }
 
+        if (call is not null && cx.Checked)
+        {
+            EmitCheckedLoad(cx, insn, pc, call, size, signed);
+            return;
+        }
+
         if (call is not null)
         {
             cx.LdState();
@@ -101,26 +111,7 @@ internal static class LoadStoreEmitter
         bool inFrame = FlowInfo.InCurrentFrame(insn.DstReg, insn.Offset, size);
         if (cx.Checked && !inFrame)
         {
-            // The value as int64 (imm sign-extended, as the interpreter stores it); the store truncates.
-            cx.LdState();
-            cx.LdAddress(insn.DstReg, insn.Offset);
-            if (imm)
-            {
-                cx.LdI8(insn.Imm);
-            }
-            else
-            {
-                cx.LdReg(insn.SrcReg);
-            }
-
-            cx.LdI4(pc);
-            cx.Call(size switch
-            {
-                1 => JitMethods.StB,
-                2 => JitMethods.StH,
-                4 => JitMethods.StW,
-                _ => JitMethods.StDW,
-            });
+            EmitCheckedStore(cx, insn, pc, size, imm);
             return;
         }
 
@@ -155,6 +146,117 @@ internal static class LoadStoreEmitter
             4 => OpCodes.Stind_I4,
             _ => OpCodes.Stind_I8,
         });
+    }
+
+    // Checked load outside the current frame: addr = src + off; inside [pkt_lo, pkt_hi) it is a plain load, else the
+    // runtime's region search (cold stub, which faults exactly as the interpreter does or loads from another region).
+    private static void EmitCheckedLoad(EmitContext cx, Instruction insn, int pc, MethodInfo call, int size, bool signed)
+    {
+        var il = cx.Il;
+        var addr = cx.Addr!;
+        cx.LdAddress(insn.SrcReg, insn.Offset);
+        il.Emit(OpCodes.Stloc, addr);
+        int dst = insn.DstReg;
+        var done = il.DefineLabel($"LDX_{pc}_DONE");
+        var slow = cx.Cold($"LDX_{pc}_SLOW", () =>
+        {
+            cx.LdState();
+            il.Emit(OpCodes.Ldloc, addr);
+            cx.LdI4(pc);
+            cx.LdNewHint();
+            cx.Call(call);
+            cx.StReg(dst);
+            il.Emit(OpCodes.Br, done);
+        });
+        EmitPacketCheck(cx, size, slow);
+        il.Emit(OpCodes.Ldloc, addr);
+        il.Emit(OpCodes.Conv_U);
+        Unaligned(cx, size, aligned: false);
+        switch (size, signed)
+        {
+            case (1, false): il.Emit(OpCodes.Ldind_U1); il.Emit(OpCodes.Conv_U8); break;
+            case (2, false): il.Emit(OpCodes.Ldind_U2); il.Emit(OpCodes.Conv_U8); break;
+            case (4, false): il.Emit(OpCodes.Ldind_U4); il.Emit(OpCodes.Conv_U8); break;
+            case (8, _): il.Emit(OpCodes.Ldind_I8); break;
+            case (1, true): il.Emit(OpCodes.Ldind_I1); il.Emit(OpCodes.Conv_I8); break;
+            case (2, true): il.Emit(OpCodes.Ldind_I2); il.Emit(OpCodes.Conv_I8); break;
+            default: il.Emit(OpCodes.Ldind_I4); il.Emit(OpCodes.Conv_I8); break;
+        }
+
+        cx.StReg(dst);
+        il.MarkLabel(done);
+    }
+
+    // Checked store outside the current frame: as the load, with the runtime's checked store as the slow path. The
+    // value is the full register or the sign-extended imm (as the interpreter stores it); the store truncates.
+    private static void EmitCheckedStore(EmitContext cx, Instruction insn, int pc, int size, bool imm)
+    {
+        var il = cx.Il;
+        var addr = cx.Addr!;
+        cx.LdAddress(insn.DstReg, insn.Offset);
+        il.Emit(OpCodes.Stloc, addr);
+        var done = il.DefineLabel($"ST_{pc}_DONE");
+        var slow = cx.Cold($"ST_{pc}_SLOW", () =>
+        {
+            cx.LdState();
+            il.Emit(OpCodes.Ldloc, addr);
+            LdStoreValue(cx, insn, imm);
+            cx.LdI4(pc);
+            cx.LdNewHint();
+            cx.Call(size switch
+            {
+                1 => JitMethods.StB,
+                2 => JitMethods.StH,
+                4 => JitMethods.StW,
+                _ => JitMethods.StDW,
+            });
+            il.Emit(OpCodes.Br, done);
+        });
+        EmitPacketCheck(cx, size, slow);
+        il.Emit(OpCodes.Ldloc, addr);
+        il.Emit(OpCodes.Conv_U);
+        LdStoreValue(cx, insn, imm);
+        if (size < 8)
+        {
+            il.Emit(OpCodes.Conv_U4);
+        }
+
+        Unaligned(cx, size, aligned: false);
+        il.Emit(size switch
+        {
+            1 => OpCodes.Stind_I1,
+            2 => OpCodes.Stind_I2,
+            4 => OpCodes.Stind_I4,
+            _ => OpCodes.Stind_I8,
+        });
+        il.MarkLabel(done);
+    }
+
+    private static void LdStoreValue(EmitContext cx, Instruction insn, bool imm)
+    {
+        if (imm)
+        {
+            cx.LdI8(insn.Imm);
+        }
+        else
+        {
+            cx.LdReg(insn.SrcReg);
+        }
+    }
+
+    // Branches to `slow` unless pkt_lo <= addr && addr <= pkt_hi - size, i.e. [addr, addr + size) inside the packet
+    // region (pkt_hi >= 8, so the subtraction does not wrap; no packet: pkt_lo = MaxValue, pkt_hi = 8, never inside).
+    private static void EmitPacketCheck(EmitContext cx, int size, Label slow)
+    {
+        var il = cx.Il;
+        il.Emit(OpCodes.Ldloc, cx.Addr!);
+        il.Emit(OpCodes.Ldloc, cx.PktLo!);
+        il.Emit(OpCodes.Blt_Un, slow);
+        il.Emit(OpCodes.Ldloc, cx.Addr!);
+        il.Emit(OpCodes.Ldloc, cx.PktHi!);
+        cx.LdI8(size);
+        il.Emit(OpCodes.Sub);
+        il.Emit(OpCodes.Bgt_Un, slow);
     }
 
     // BPF_ATOMIC: add/or/and/xor (optionally with BPF_FETCH: the old value to src), xchg, cmpxchg (old value to r0).

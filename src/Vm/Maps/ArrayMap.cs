@@ -6,7 +6,10 @@ namespace VethXdp.Vm.Maps;
 /// (.data, .rodata, .bss: one element holding the section).</summary>
 /// <remarks>
 /// Every element exists from creation, zeroed: one block of native memory holds max_entries values of
-/// round_up(value_size, 8) bytes (per-CPU: one such run per CPU, CPU-major), at addresses fixed for the map's life.
+/// round_up(value_size, 8) bytes (per-CPU: one such run per CPU, CPU-major, each run starting on a 64-byte cache
+/// line so that simulated CPUs on different threads never share a line, as the kernel's per-CPU areas do not), at
+/// addresses fixed for the map's life. The padding is internal: user-side values stay round_up(value_size, 8) bytes
+/// per CPU, packed.
 /// Updates copy into place; delete is -EINVAL; BPF_NOEXIST is -EEXIST; an index past the end is -E2BIG for updates
 /// and a miss for lookups. get_next_key walks indices 0..max_entries-1.
 /// </remarks>
@@ -15,6 +18,7 @@ public sealed unsafe class ArrayMap : BpfMap
     private readonly NativeBlock _values;
     private readonly int _elemSize;
     private readonly int _valueSize;
+    private readonly ulong _cpuStride;
     private readonly uint _max;
     private readonly bool _percpu;
     private readonly MemoryRegion[] _regions;
@@ -28,7 +32,9 @@ public sealed unsafe class ArrayMap : BpfMap
         _elemSize = MapValue.RoundUp8(_valueSize);
         _max = spec.MaxEntries;
         ulong copies = _percpu ? (ulong)possibleCpus : 1UL;
-        _values = new NativeBlock((ulong)_elemSize * _max * copies);
+        ulong run = (ulong)_elemSize * _max;
+        _cpuStride = _percpu ? CacheLine.RoundUp(run) : run;
+        _values = new NativeBlock(_cpuStride * copies);
         if (spec.InitialData is { } init)
         {
             init.CopyTo(_values.Slice(0, init.Length));
@@ -57,8 +63,8 @@ public sealed unsafe class ArrayMap : BpfMap
             return 0;
         }
 
-        ulong slot = _percpu ? ((ulong)cpu * _max) + index : index;
-        return _values.Address + (slot * (ulong)_elemSize);
+        ulong run = _percpu ? (ulong)cpu * _cpuStride : 0UL;
+        return _values.Address + run + ((ulong)index * (ulong)_elemSize);
     }
 
     /// <inheritdoc/>
@@ -202,10 +208,13 @@ public sealed unsafe class ArrayMap : BpfMap
             if (Spec.KptrFields.Count != 0)
             {
                 // kernel: array_map_free() -> bpf_obj_free_fields() on every element.
-                ulong copies = _percpu ? (ulong)PossibleCpus : 1UL;
-                for (ulong slot = 0; slot < copies * _max; slot++)
+                int copies = _percpu ? PossibleCpus : 1;
+                for (int c = 0; c < copies; c++)
                 {
-                    MapValue.FreeKptrs(_values.Address + (slot * (ulong)_elemSize), Spec);
+                    for (uint index = 0; index < _max; index++)
+                    {
+                        MapValue.FreeKptrs(ValueAddress(index, c), Spec);
+                    }
                 }
             }
 
@@ -240,6 +249,16 @@ public sealed unsafe class ArrayMap : BpfMap
         var values = new MemoryRegion(_values.Address, _values.Length, kind, writable, "map " + Name + " values");
         return _objects is null ? [values] : [values, _objects.Region];
     }
+}
+
+/// <summary>The 64-byte cache line each CPU's run of per-CPU values starts on (arrays and hash maps alike).</summary>
+internal static class CacheLine
+{
+    /// <summary>Bytes in a cache line on the machines we run on (x86-64, arm64).</summary>
+    public const ulong Size = 64;
+
+    /// <summary><paramref name="bytes"/> rounded up to a whole number of cache lines (at least one).</summary>
+    public static ulong RoundUp(ulong bytes) => Math.Max(Size, (bytes + Size - 1) & ~(Size - 1));
 }
 
 /// <summary>get_next_key of every array-indexed map (array_map_get_next_key, dev_map_get_next_key, ...).</summary>

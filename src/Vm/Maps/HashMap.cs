@@ -6,7 +6,8 @@ namespace VethXdp.Vm.Maps;
 /// <remarks>
 /// <para>Preallocated as the kernel does by default: max_entries elements (plus, for HASH, one spare per CPU) whose
 /// values live in one native block at fixed addresses, round_up(value_size, 8) bytes each (per-CPU maps: one such
-/// value per possible CPU). BPF_F_NO_PREALLOC maps are preallocated too; the kernel's answers are the same (-E2BIG
+/// value per possible CPU, CPU-major: each CPU's run of values starts on its own 64-byte cache line, so simulated CPUs
+/// on different threads never share one; user-side values stay packed). BPF_F_NO_PREALLOC maps are preallocated too; the kernel's answers are the same (-E2BIG
 /// when max_entries elements exist), only the memory differs.</para>
 /// <para>Buckets and order follow the kernel: n_buckets = roundup_pow_of_two(max_entries), bucket = jhash(key,
 /// seed) &amp; (n_buckets - 1), newest element first in its bucket, so <see cref="GetNextKey"/> walks the kernel's
@@ -27,6 +28,7 @@ public sealed unsafe class HashMap : BpfMap, ILruOwner
     private readonly int _valueSize;
     private readonly int _stride;
     private readonly int _copies;
+    private readonly ulong _cpuStride;
     private readonly int[]? _extra;
     private readonly MemoryRegion[] _regions;
     private readonly ObjectArena? _objects;
@@ -43,7 +45,9 @@ public sealed unsafe class HashMap : BpfMap, ILruOwner
         _copies = _percpu ? possibleCpus : 1;
         int slots = checked((int)spec.MaxEntries + (hasExtra ? possibleCpus : 0));
         _table = new HashTable(_keySize, slots, spec.MaxEntries, 0);
-        _values = new NativeBlock((ulong)_stride * (ulong)_copies * (ulong)slots);
+        ulong run = (ulong)_stride * (ulong)slots;
+        _cpuStride = _percpu ? CacheLine.RoundUp(run) : run;
+        _values = new NativeBlock(_cpuStride * (ulong)_copies);
         if (lru)
         {
             _lru = new BpfLru(slots, possibleCpus, (spec.Flags & MapFlags.NoCommonLru) != 0, this);
@@ -273,7 +277,7 @@ public sealed unsafe class HashMap : BpfMap, ILruOwner
     }
 
     private ulong ValueAddress(int slot, int cpu) =>
-        _values.Address + ((((ulong)slot * (ulong)_copies) + (ulong)cpu) * (ulong)_stride);
+        _values.Address + ((ulong)cpu * _cpuStride) + ((ulong)slot * (ulong)_stride);
 
     private Span<byte> ValueSpan(int slot, int cpu, int length) => new((void*)ValueAddress(slot, cpu), length);
 

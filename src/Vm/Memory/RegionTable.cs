@@ -142,6 +142,56 @@ public sealed class RegionTable
         return FindSlow(address, size, write);
     }
 
+    /// <summary>
+    /// <see cref="Find(ulong, int, bool)"/> that first tries the region at <paramref name="hint"/>: the last region this
+    /// access site hit (an engine keeps one hint per load or store instruction, so sites that touch different regions
+    /// do not evict each other). The hint is only where the search starts: the result is the same as
+    /// <see cref="Find(ulong, int, bool)"/>'s, and on a hit elsewhere <paramref name="hint"/> becomes its index.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int FindFrom(ref int hint, ulong address, int size, bool write)
+    {
+        int i = hint;
+        if ((uint)i < (uint)_count)
+        {
+            ref readonly var r = ref _regions[i];
+            ulong offset = address - r.Start;
+            if (offset < r.Length && r.Length - offset >= (ulong)size && (r.Writable || !write))
+            {
+                return i;
+            }
+        }
+
+        i = FindSlow(address, size, write);
+        if (i >= 0)
+        {
+            hint = i;
+        }
+
+        return i;
+    }
+
+    /// <summary>The bounds of the region at <paramref name="index"/> when it exists and is a writable region of
+    /// <paramref name="kind"/>: <c>[start, end)</c>; false otherwise (an engine keeping a region's bounds at hand).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool TryGetWritable(int index, RegionKind kind, out ulong start, out ulong end)
+    {
+        if ((uint)index < (uint)_count)
+        {
+            ref readonly var r = ref _regions[index];
+            if (r.Kind == kind && r.Writable)
+            {
+                start = r.Start;
+                end = r.Start + r.Length;
+                return true;
+            }
+        }
+
+        start = 0;
+        end = 0;
+        return false;
+    }
+
     private void Grow()
     {
         Array.Resize(ref _regions, _regions.Length * 2);
