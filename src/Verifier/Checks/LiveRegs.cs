@@ -228,7 +228,7 @@ public static class LiveRegs
             JmpOp.Ja => Flow.Ja,
             JmpOp.Exit when insn.Class == OpClass.Jmp => Flow.Exit,
             JmpOp.Call when insn.Class == OpClass.Jmp => Flow.Next,
-            _ => insn.Opcode == 0xe5 ? Flow.Cond : Flow.Cond,
+            _ => Flow.Cond, // conditional jumps and may_goto
         };
     }
 

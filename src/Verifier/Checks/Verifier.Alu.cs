@@ -196,7 +196,6 @@ internal sealed partial class VerifierEnv
     {
         ref var d = ref Reg(dst);
         RegState offReg;
-        bool srcIsDst = false;
         if (insn.SrcIsReg)
         {
             var s = Reg(src);
@@ -233,7 +232,6 @@ internal sealed partial class VerifierEnv
             }
 
             offReg = Reg(src);
-            srcIsDst = src == dst;
         }
         else
         {
@@ -247,7 +245,6 @@ internal sealed partial class VerifierEnv
         }
 
         // two scalars
-        _ = srcIsDst;
         ScalarBounds.Alu(ref d.Bounds, offReg.Bounds, insn);
         d.Id = 0;
         d.Precise = false;

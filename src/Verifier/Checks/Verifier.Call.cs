@@ -994,13 +994,9 @@ internal sealed partial class VerifierEnv
 
         _cur.Frames[_cur.CurFrame] = null;
         _cur.CurFrame--;
-        _insnIdx = callee.InCallbackFn ? callee.CallSite + 1 : callee.CallSite + 1;
-        if (callee.InCallbackFn)
-        {
-            // the callback may run again: explore the call once more from the call instruction's successor state
-            // is covered by pruning at the call; continue after the call.
-            caller.Regs[0] = RegState.UnknownScalar;
-        }
+        // both kinds of callee return to the instruction after the call (a callback's caller already holds an
+        // unknown R0, set above)
+        _insnIdx = callee.CallSite + 1;
     }
 
     // kernel: check_ld_imm() and check_ld_abs()

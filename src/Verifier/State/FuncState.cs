@@ -82,32 +82,4 @@ public sealed class FuncState
         InCallbackFn = src.InCallbackFn;
         CallbackRetRange = src.CallbackRetRange;
     }
-
-    /// <summary>Exact equality of registers and stack (a conservative <c>func_states_equal</c>).</summary>
-    public bool ExactlyEquals(FuncState other)
-    {
-        ArgumentNullException.ThrowIfNull(other);
-        if (CallSite != other.CallSite || AllocatedStack != other.AllocatedStack || InCallbackFn != other.InCallbackFn)
-        {
-            return false;
-        }
-
-        for (int i = 0; i < 11; i++)
-        {
-            if (!Regs[i].Equals(other.Regs[i]))
-            {
-                return false;
-            }
-        }
-
-        for (int i = 0; i < AllocatedStack / 8; i++)
-        {
-            if (!Stack[i].Equals(other.Stack[i]))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 }

@@ -85,32 +85,4 @@ public sealed class VerifierState
         s.InsnIdx = InsnIdx;
         return s;
     }
-
-    /// <summary>Exact equality of every frame and reference (a conservative <c>states_equal</c>).</summary>
-    public bool ExactlyEquals(VerifierState other)
-    {
-        ArgumentNullException.ThrowIfNull(other);
-        if (CurFrame != other.CurFrame || ActiveLockId != other.ActiveLockId || Refs.Count != other.Refs.Count)
-        {
-            return false;
-        }
-
-        for (int i = 0; i < Refs.Count; i++)
-        {
-            if (Refs[i].Id != other.Refs[i].Id || Refs[i].Kind != other.Refs[i].Kind)
-            {
-                return false;
-            }
-        }
-
-        for (int i = 0; i <= CurFrame; i++)
-        {
-            if (!Frames[i]!.ExactlyEquals(other.Frames[i]!))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 }
