@@ -46,18 +46,22 @@ public enum FrameEnd
     /// <summary>"xsk": copied into an AF_XDP socket's UMEM and put on its RX ring (not a drop; the kernel frame is
     /// freed, user space owns the copy).</summary>
     Xsk, // xsk:
+
+    /// <summary>A bridge freed the skb: its destination is behind the port it came in on (br_forward() with no hairpin
+    /// mode), its source is not a valid address, it is over the port's MTU, or a flood found no port.</summary>
+    BridgeDrop,
 }
 
 /// <summary>The names of <see cref="FrameEnd"/> as results spell them.</summary>
 public static class FrameEnds
 {
     /// <summary>Number of ends.</summary>
-    public const int Count = (int)FrameEnd.Xsk + 1; // xsk: was RxMissed + 1
+    public const int Count = (int)FrameEnd.BridgeDrop + 1; // xsk: was RxMissed + 1
 
     private static readonly string[] s_names =
     [
         "stack", "wire", "xdp_drop", "xdp_aborted", "xdp_redirect_err", "xdp_xmit_err", "xdp_tx_err",
-        "broadcast_no_target", "tx_dropped", "backlog_drop", "rx_missed", "xsk", // xsk: "xsk"
+        "broadcast_no_target", "tx_dropped", "backlog_drop", "rx_missed", "xsk", "bridge_drop", // xsk: "xsk"
     ];
 
     /// <summary>The name of <paramref name="end"/>.</summary>

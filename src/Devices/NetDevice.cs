@@ -54,6 +54,10 @@ public abstract class NetDevice : INetDevice
     /// <summary>GRO requested (NETIF_F_GRO in the wanted features).</summary>
     public bool Gro { get; set; }
 
+    /// <summary>The bridge this device is a port of (ip link set DEV master BR), or null: its rx_handler then takes
+    /// every skb the device passes up.</summary>
+    public Bridge.BridgeDevice? Master { get; internal set; }
+
     /// <summary>The driver implements ndo_xdp_xmit.</summary>
     public abstract bool HasNdoXdpXmit { get; }
 

@@ -58,12 +58,15 @@ public sealed class SimResult
     /// <summary>The AF_XDP report, or null when the world has no sockets.</summary>
     public Xsk.XskReport? Xsk { get; private set; } // xsk:
 
+    /// <summary>The programs the world ran (attached ones, then devmap egress ones) and the engine each ran on.</summary>
+    public IReadOnlyList<SimProgram> Programs { get; private set; } = [];
+
     /// <summary>Why frames were lost to configuration, in plain words.</summary>
     public IReadOnlyList<string> Diagnosis { get; private set; } = [];
 
     internal static SimResult Collect(SimWorld world, string scenario, TimeSpan elapsed, long rounds)
     {
-        var r = new SimResult(scenario) { Elapsed = elapsed, Rounds = rounds };
+        var r = new SimResult(scenario) { Elapsed = elapsed, Rounds = rounds, Programs = [.. world.Programs] };
         var ends = new long[FrameEnds.Count];
         var trace = new long[5];
         int devs = world.Devices.Count;
@@ -313,6 +316,19 @@ public sealed class SimResult
                 w.WriteNumber("seconds", Math.Round(Elapsed.TotalSeconds, 4));
             }
 
+            w.WriteStartArray("programs");
+            foreach (var p in Programs)
+            {
+                w.WriteStartObject();
+                w.WriteString("device", p.Device);
+                w.WriteString("mode", p.Mode);
+                w.WriteString("object", p.ObjectName);
+                w.WriteString("program", p.ProgramName);
+                w.WriteString("engine", p.Engine);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
             Xsk?.WriteJson(w); // xsk: "sockets" and "xsk"
             w.WriteBoolean("conserved", Conserved);
             w.WriteStartArray("diagnosis");
@@ -351,6 +367,11 @@ public sealed class SimResult
     {
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"scenario {Scenario}: {Generated} frames in {Elapsed.TotalSeconds:F3} s = {Mpps:F3} Mpps ({Rounds} rounds)\n");
+        foreach (var p in Programs)
+        {
+            sb.Append(CultureInfo.InvariantCulture, $"  program {p.ObjectName}/{p.ProgramName} on {p.Device} ({p.Mode}): engine {p.Engine}\n");
+        }
+
         foreach (var d in Devices)
         {
             sb.Append(CultureInfo.InvariantCulture, $"  {d.Name} ({d.Kind}): rx {d.Totals["rx_packets"]} pkts {d.Totals["rx_bytes"]} B dropped {d.Totals["rx_dropped"]}; tx {d.Totals["tx_packets"]} pkts {d.Totals["tx_bytes"]} B dropped {d.Totals["tx_dropped"]}\n");

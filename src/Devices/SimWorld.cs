@@ -17,6 +17,7 @@ public sealed class SimWorld : INetDeviceResolver, IDisposable
     private readonly List<LoadedObject> _objects = [];
     private readonly Dictionary<object, XdpProgramInstance[]> _egress = new(ReferenceEqualityComparer.Instance);
     private readonly List<XdpProgramInstance> _instances = [];
+    private readonly List<SimProgram> _programs = [];
 
     // Live spacers allocated between the per-CPU objects of different CPUs, so that state two worker threads write
     // (run state, counters) never shares a cache line (the heap keeps allocation order).
@@ -104,16 +105,16 @@ public sealed class SimWorld : INetDeviceResolver, IDisposable
     public void Own(LoadedObject obj) => _objects.Add(obj);
 
     /// <summary>Attaches <paramref name="program"/> of <paramref name="obj"/> to <paramref name="device"/>.</summary>
-    /// <exception cref="InvalidOperationException">A program of the other mode is attached (the kernel: -EEXIST).</exception>
+    /// <exception cref="InvalidOperationException">Linux would refuse the attach (dev_xdp_attach()): a program of the
+    /// other mode is attached (-EEXIST), the program is not an XDP program, is a devmap or cpumap program, or is
+    /// device-bound and the mode generic (-EINVAL).</exception>
     public XdpAttachment Attach(NetDevice device, LoadedObject obj, string objectName, string? program, XdpMode mode, IBpfEngineFactory engine)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(obj);
+        ArgumentNullException.ThrowIfNull(engine);
         var spec = obj.GetProgram(program);
-        if ((mode == XdpMode.Native ? device.Generic : device.Native) is not null)
-        {
-            throw new InvalidOperationException($"{device.Name}: native and generic XDP cannot be active at the same time (-EEXIST)");
-        }
+        CheckAttach(device, obj, spec, mode);
 
         var exec = obj.Prepare(spec);
         var perCpu = new XdpProgramInstance[CpuCount];
@@ -125,6 +126,7 @@ public sealed class SimWorld : INetDeviceResolver, IDisposable
         }
 
         var a = new XdpAttachment(objectName, spec.Name, mode, perCpu);
+        _programs.Add(new SimProgram(device.Name, mode == XdpMode.Native ? "native" : "generic", objectName, spec.Name, engine.Name));
         if (mode == XdpMode.Native)
         {
             device.Native = a;
@@ -137,14 +139,54 @@ public sealed class SimWorld : INetDeviceResolver, IDisposable
         return a;
     }
 
+    // kernel: dev_xdp_attach(): the checks on the new program (the -EEXIST one first, as there).
+    private static void CheckAttach(NetDevice device, LoadedObject obj, Vm.Programs.ProgramSpec spec, XdpMode mode)
+    {
+        if ((mode == XdpMode.Native ? device.Generic : device.Native) is not null)
+        {
+            throw new InvalidOperationException($"{device.Name}: native and generic XDP cannot be active at the same time (-EEXIST)");
+        }
+
+        string? why = null;
+        if (spec.Type != Vm.Programs.ProgramType.Xdp)
+        {
+            why = $"program {spec.Name} is of type {spec.Type}, not XDP"; // bpf_prog_get_type_dev()
+        }
+        else if (obj.Options.DeviceBound && mode == XdpMode.Generic)
+        {
+            why = "Can't attach device-bound programs in generic mode";
+        }
+        else if (spec.ExpectedAttachType == (uint)Vm.Programs.AttachType.XdpDevmap)
+        {
+            why = "BPF_XDP_DEVMAP programs can not be attached to a device";
+        }
+        else if (spec.ExpectedAttachType == (uint)Vm.Programs.AttachType.XdpCpumap)
+        {
+            why = "BPF_XDP_CPUMAP programs can not be attached to a device";
+        }
+
+        if (why is not null)
+        {
+            throw new InvalidOperationException($"{device.Name}: cannot attach {spec.Name}: {why} (-EINVAL)");
+        }
+    }
+
     /// <summary>Prepares the per-CPU instances of a devmap egress program (what devmap values refer to).</summary>
-    public void AddEgressProgram(LoadedObject obj, object executable, IBpfEngineFactory engine)
+    public void AddEgressProgram(LoadedObject obj, object executable, IBpfEngineFactory engine) =>
+        AddEgressProgram(obj, executable, engine, "?", "devmap");
+
+    /// <summary>Prepares the per-CPU instances of a devmap egress program (what devmap values refer to), recording the
+    /// scenario's name for its object and the devmap's name for the result.</summary>
+    public void AddEgressProgram(LoadedObject obj, object executable, IBpfEngineFactory engine, string objectName, string map)
     {
         ArgumentNullException.ThrowIfNull(obj);
+        ArgumentNullException.ThrowIfNull(engine);
         if (executable is not Vm.Interpreter.ExecutableProgram exec || _egress.ContainsKey(exec))
         {
             return;
         }
+
+        _programs.Add(new SimProgram(map, "devmap", objectName, exec.Name, engine.Name));
 
         var perCpu = new XdpProgramInstance[CpuCount];
         for (int c = 0; c < CpuCount; c++)
@@ -156,6 +198,9 @@ public sealed class SimWorld : INetDeviceResolver, IDisposable
 
         _egress[exec] = perCpu;
     }
+
+    /// <summary>The programs attached and the devmap egress programs, with the engine each runs on.</summary>
+    public IReadOnlyList<SimProgram> Programs => _programs;
 
     /// <summary>Every program instance (attached and egress), for fault reports.</summary>
     public IReadOnlyList<XdpProgramInstance> Instances => _instances;

@@ -139,7 +139,8 @@ public sealed class Simulator
     // of a group is the frames its CPUs' NIC queues receive, plus one so that empty groups spread too).
     private NapiContext[][] Assign(IReadOnlyList<int[]> groups, int threads, Traffic.PacketSource source)
     {
-        threads = _world.Xsk is { HasApps: true } ? 1 : Math.Clamp(threads, 1, groups.Count); // xsk: apps touch every ring
+        // xsk: apps touch every ring; a bridge's learnt table is shared by every CPU (as the kernel's fdb)
+        threads = _world.Xsk is { HasApps: true } || HasBridge() ? 1 : Math.Clamp(threads, 1, groups.Count);
         var load = new long[groups.Count];
         for (int g = 0; g < groups.Count; g++)
         {
@@ -174,6 +175,19 @@ public sealed class Simulator
         }
 
         return [.. workers.Where(w => w.Count > 0).Select(w => w.Order().Select(_world.Cpu).ToArray())];
+    }
+
+    private bool HasBridge()
+    {
+        foreach (var d in _world.Devices)
+        {
+            if (d is Bridge.BridgeDevice)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     // Rounds of these CPUs until none of them has work left; returns the rounds run.

@@ -20,6 +20,7 @@ namespace VethXdp.Devices;
 public sealed unsafe class XdpProgramInstance : IDisposable
 {
     private readonly IBpfEngine _engine;
+    private readonly RuntimeEnv _env;
     private readonly XdpBuffer _buffer = new();
 
     /// <summary>Makes the engine for <paramref name="program"/> of <paramref name="obj"/> on CPU <paramref name="cpu"/>.</summary>
@@ -37,6 +38,7 @@ public sealed unsafe class XdpProgramInstance : IDisposable
             Random = Prandom.FromSeed(seed + (ulong)cpu),
         };
         _engine = factory.Create(program, obj.Helpers, InterpreterOptions.Default, env);
+        _env = _engine.Env; // an engine's run state is fixed for its lifetime (IBpfEngine.Env)
         env.Regions.Clear();
         obj.Maps.RegisterRegions(env.Regions);
         Egress = egress;
@@ -49,7 +51,7 @@ public sealed unsafe class XdpProgramInstance : IDisposable
     public bool Egress { get; }
 
     /// <summary>The run state (the redirect info the helpers leave is <c>Env.Redirect</c>).</summary>
-    public RuntimeEnv Env => _engine.Env;
+    public RuntimeEnv Env => _env;
 
     /// <summary>The rx_queue_index of the last run (xdp->rxq->queue_index).</summary>
     public uint LastRxQueue { get; private set; } // xsk:
@@ -64,7 +66,7 @@ public sealed unsafe class XdpProgramInstance : IDisposable
     /// bounds); returns the verdict (r0's low 32 bits), XDP_ABORTED after a fault.</summary>
     public uint Run(FramePool pool, ref XdpDesc d, uint ingress, uint rxQueue, uint egress, ulong clockNs)
     {
-        var env = _engine.Env;
+        var env = _env;
         LastRxQueue = rxQueue; // xsk: xsk_rcv_check compares the socket's queue with the frame's
         env.BeginPacket();
         env.ClockNs = clockNs;

@@ -34,6 +34,7 @@ public sealed class XdpProperty : IDisposable
     private readonly bool _ownsObject;
     private readonly string? _programName;
     private RunOptions _runOptions = RunOptions.Default;
+    private IBpfEngineFactory? _engine;
     private XdpRunner? _runner;
     private byte[] _buffer = new byte[2048];
     private bool _disposed;
@@ -59,15 +60,19 @@ public sealed class XdpProperty : IDisposable
     /// <summary>The object's maps: fill them before the first frame (or use <see cref="WithMaps"/>).</summary>
     public MapSet Maps => _object.Maps;
 
-    /// <summary>The runner every frame goes through (created on first use, with <see cref="WithRunOptions"/>'s options).</summary>
+    /// <summary>The runner every frame goes through (created on first use, with <see cref="WithRunOptions"/>'s options
+    /// and <see cref="WithEngine"/>'s engine).</summary>
     public XdpRunner Runner
     {
         get
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return _runner ??= new XdpRunner(_object, _programName, _runOptions);
+            return _runner ??= new XdpRunner(_object, _programName, _runOptions, _engine);
         }
     }
+
+    /// <summary>The engine's name: <c>interp</c> (the default) or the one <see cref="WithEngine"/> chose.</summary>
+    public string Engine => _engine?.Name ?? InterpreterEngineFactory.Instance.Name;
 
     /// <summary>Loads the object at <paramref name="objectPath"/> (maps created, programs linked) and picks
     /// <paramref name="program"/> (the only one when null).</summary>
@@ -129,6 +134,26 @@ public sealed class XdpProperty : IDisposable
         }
 
         _runOptions = options;
+        return this;
+    }
+
+    /// <summary>Runs the frames on the engine <paramref name="engine"/> makes instead of the checked interpreter; before
+    /// the first frame. <c>VethXdp.Jit.JitEngineFactory.Checked</c> is the checked JIT (any program, every access
+    /// checked, so <see cref="XdpAssert.NeverFaults"/> still means something); <c>JitEngineFactory.Unchecked([token])</c>
+    /// is the fastest engine, for a program the verifier accepted (the token comes from
+    /// <c>VethXdp.Verifier.Sealing.TryVerify(spec, maps, Object.Prepare(spec), options, out _)</c>). On the unchecked JIT
+    /// a wild access is not caught: use it for properties of verified programs, where the verifier has proved there
+    /// is none.</summary>
+    /// <exception cref="InvalidOperationException">Frames have already run.</exception>
+    public XdpProperty WithEngine(IBpfEngineFactory engine)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        if (_runner is not null)
+        {
+            throw new InvalidOperationException("the engine must be chosen before the first frame runs");
+        }
+
+        _engine = engine;
         return this;
     }
 

@@ -27,6 +27,19 @@ public sealed record VerifierOptions
 
     /// <summary>The log level bits; level 1 by default (the kernel's default for a failed load's log).</summary>
     public VerifierLogLevel LogLevel { get; init; } = VerifierLogLevel.Level1;
+
+    /// <summary>Keep, for every instruction, the distinct abstract states paths reached it in (read them with
+    /// <see cref="VerificationResult.StatesAt"/>). Off by default; off, it costs one null test per instruction.
+    /// Not a kernel feature: for soundness tests and for students. Combine with <see cref="DisablePruning"/> to have
+    /// a state for every path.</summary>
+    public bool RecordStates { get; init; }
+
+    /// <summary>Never prune: explore every path to its exit or rejection, even where an explored state already covers
+    /// it. Not a kernel feature: verdicts agree with the kernel's except that a program may now exceed the
+    /// 1,000,000-instruction limit (-E2BIG) where the kernel prunes its way through. With pruning, a path cut at a
+    /// prune point continues, at run time, under an older state whose imprecise scalars need not contain its
+    /// values; without it, every executed instruction has a recorded state that contains the run's registers.</summary>
+    public bool DisablePruning { get; init; }
 }
 
 /// <summary>The outcome of <see cref="BpfVerifier.Verify(ProgramSpec, IReadOnlyList{MapSpec}, VerifierOptions?)"/>:
@@ -55,6 +68,21 @@ public sealed class VerificationResult
 
     /// <summary>The program type verified.</summary>
     public ProgramType Type { get; }
+
+    /// <summary>True when the states were recorded (<see cref="VerifierOptions.RecordStates"/>).</summary>
+    public bool HasRecordedStates => Recorder is not null;
+
+    /// <summary>The number of distinct states recorded over all instructions (0 when not recording).</summary>
+    public int RecordedStateCount => Recorder?.Count ?? 0;
+
+    /// <summary>The distinct abstract states paths reached instruction <paramref name="insn"/> in, before checking it,
+    /// in the order they reached it (<see cref="VerifierOptions.RecordStates"/>). Empty when not recording, for an
+    /// instruction no path reached, and for the second slot of a 64-bit immediate load. For a rejected program, the
+    /// states of the paths explored up to the rejection.</summary>
+    /// <param name="insn">The slot index.</param>
+    public IReadOnlyList<RecordedState> StatesAt(int insn) => Recorder is { } r ? r.StatesAt(insn) : [];
+
+    internal StateRecorder? Recorder { get; init; }
 }
 
 /// <summary>The load-time verifier of Linux 6.18, reimplemented: control-flow checks, then the path-sensitive
@@ -106,15 +134,13 @@ public static class BpfVerifier
 
         var ctx = ContextModel.TryFor(type, attach, options.DeviceBound);
         var prog = new ProgramContext(type, attach, ctx, options.DeviceBound, spec.Frags, options.StrictAlignment);
-        var env = new VerifierEnv(insns, prog, maps, cfg, log);
+        var recorder = options.RecordStates ? new StateRecorder(insns.Length, [.. cfg.Subprogs.Select(sp => sp.Start)]) : null;
+        var env = new VerifierEnv(insns, prog, maps, cfg, log) { Recorder = recorder, PruningDisabled = options.DisablePruning, Functions = spec.Functions };
         var error = ctx is null
             ? new VerifierError(-1, RejectKind.NotSupported, $"program type {type} is not supported by this verifier")
             : env.Run();
-        if (error is null && !log.IsLevel2)
-        {
-            // do_check_common(): a successful exploration at level 1 leaves no log behind
-            log.ResetTo(0);
-        }
+        // do_check_common(): a successful exploration at level 1 leaves no log behind; env.Run() resets the log after
+        // each successful pass itself (the main program's, then each global function's, see Verifier.Global.cs)
 
         if (error is null)
         {
@@ -127,7 +153,8 @@ public static class BpfVerifier
         log.WriteStats(s);
         string text = log.ToString();
 
-        return new VerificationResult(error, text, s, type);
+        recorder?.Freeze();
+        return new VerificationResult(error, text, s, type) { Recorder = recorder };
     }
 
     /// <summary>Verifies assembled instructions as a program of <paramref name="type"/>.</summary>

@@ -73,7 +73,7 @@ public class KernelVethTests
         string path = ScenarioTests.ScenarioPath(name);
         SimResult sim;
         IReadOnlyList<ReadOnlyMemory<byte>> flows;
-        using (var world = ScenarioBuilder.Build(path, ScenarioTests.Engine, Frames))
+        using (var world = ScenarioBuilder.Build(path, ScenarioTests.Select, Frames))
         {
             flows = world.Source!.Flows;
             sim = new Simulator(world).Run(name);

@@ -3,12 +3,17 @@ using System.Globalization;
 using System.Text;
 using VethXdp.Devices;
 using VethXdp.Devices.Scenarios;
+using VethXdp.Jit;
+using VethXdp.Verifier;
+using VethXdp.Vm.Maps;
+using VethXdp.Vm.Runtime;
 
 namespace VethXdp.Cli.Commands;
 
 /// <summary><c>vethxdp sim SCENARIO... [--packets N] [--threads N] [--engine E] [--capture DIR] [--json] [--chart FILE.svg]</c>:
 /// runs veth XDP scenarios (NIC, devmap redirect, veth pairs, NAPI) and reports every device's counters, where the
-/// frames ended, the rate and a diagnosis.</summary>
+/// frames ended, the rate and a diagnosis. Every program a scenario attaches is verified as Linux verifies it before
+/// attaching it and runs on the unchecked JIT when accepted (<see cref="AttachEngines"/>).</summary>
 internal static class SimCommand
 {
     public static Command Create()
@@ -16,7 +21,7 @@ internal static class SimCommand
         var scenarios = new Argument<string[]>("SCENARIO") { Description = "Scenario files (JSON; see docs/scenarios.md).", Arity = ArgumentArity.OneOrMore };
         var packets = new Option<long?>("--packets") { Description = "Frames to generate (overrides the scenario's traffic.packets)." };
         var threads = new Option<int>("--threads") { Description = "Worker threads the simulated CPUs are spread over (the counters do not depend on it).", DefaultValueFactory = _ => 1 };
-        var engine = new Option<string?>("--engine") { Description = "Execution engine: interp, jit-checked or jit (overrides the scenario's)." };
+        var engine = new Option<string?>("--engine") { Description = "Execution engine: interp, jit-checked or jit (overrides the scenario's). Default: jit for every program the verifier accepts; interp and jit-checked run the programs unverified." };
         var warmup = new Option<long?>("--warmup") { Description = "Frames to run first through a separate copy of each scenario, so that Mpps measures .NET's fully optimised code (default: as many as --packets, at most 1,000,000; 0: none). Counters are not affected." };
         var capture = new Option<string?>("--capture") { Description = "Write a pcapng per device into this directory." };
         var json = new Option<bool>("--json") { Description = "One line of JSON per scenario." };
@@ -59,10 +64,11 @@ internal static class SimCommand
         foreach (var file in files)
         {
             string name = ScenarioBuilder.NameOf(file);
+            var engines = new AttachEngines();
             SimWorld world;
             try
             {
-                world = ScenarioBuilder.Build(file, e => Engines.Factory(e, name), packets, engine);
+                world = ScenarioBuilder.Build(file, engines.Select, packets, engine);
             }
             catch (ScenarioException e)
             {
@@ -76,7 +82,7 @@ internal static class SimCommand
                 long warm = warmup ?? Math.Min(world.Source?.Packets ?? 0, MaxDefaultWarmup);
                 if (warm > 0)
                 {
-                    using var copy = ScenarioBuilder.Build(file, e => Engines.Factory(e, name), warm, engine);
+                    using var copy = ScenarioBuilder.Build(file, engines.Select, warm, engine);
                     new Simulator(copy).Run(name, threads);
                 }
 
@@ -179,6 +185,78 @@ internal static class SimCommand
 
         sb.Append("</svg>\n");
         return sb.ToString();
+    }
+
+    /// <summary>The engines of the programs one scenario attaches (issue 6's rule, applied per program): <c>interp</c>
+    /// and <c>jit-checked</c>, when named, run the program unverified; otherwise (no engine named, or <c>jit</c>) the
+    /// program is verified as Linux verifies it at load (its program type, expected attach type and device-bound flag)
+    /// and runs on the unchecked JIT when accepted. A program rejected for a reason Linux shares stops the command as
+    /// Linux would refuse to load it (exit 1, the kernel-style log on standard error); one this verifier cannot decide
+    /// (an unmodelled feature, the complexity limit) runs on jit-checked with a note, unless jit was named (exit 2).
+    /// Verdicts are kept per program, so the warm-up copy of the world is not verified again.</summary>
+    internal sealed class AttachEngines
+    {
+        private readonly Dictionary<(string Object, string Program, ProgramAttachKind Kind), VerificationResult> _verdicts = [];
+
+        /// <summary>The factory for one program (an <see cref="EngineSelector"/>).</summary>
+        public IBpfEngineFactory Select(ProgramAttachRequest r)
+        {
+            ArgumentNullException.ThrowIfNull(r);
+            Engines.Check(r.Engine);
+            string label = $"{r.ObjectName}/{r.Program.Name}";
+            if (r.Engine is Engines.Interpreter or Engines.JitChecked)
+            {
+                return Engines.Factory(r.Engine, label);
+            }
+
+            var key = (r.ObjectName, r.Program.Name, r.Kind);
+            bool first = !_verdicts.TryGetValue(key, out var result);
+            if (first)
+            {
+                var maps = new MapSpec[r.Object.Maps.Count];
+                for (int i = 0; i < maps.Length; i++)
+                {
+                    maps[i] = r.Object.Maps[i].Spec;
+                }
+
+                // kernel: bpf_prog_load(): the type and expected_attach_type libbpf gives the program (from its
+                // section: "xdp", "xdp/devmap"), prog_ifindex with BPF_F_XDP_DEV_BOUND_ONLY when device-bound.
+                var options = new VerifierOptions
+                {
+                    Type = r.Program.Type,
+                    ExpectedAttachType = r.Program.ExpectedAttachType,
+                    DeviceBound = r.Object.Options.DeviceBound,
+                };
+                result = BpfVerifier.Verify(r.Program, maps, options);
+                _verdicts[key] = result;
+            }
+
+            if (result!.Accepted)
+            {
+                return JitEngineFactory.Unchecked([result.Seal(r.Program, r.Prepared)]);
+            }
+
+            var e = result.Error!;
+            string where = r.Kind == ProgramAttachKind.DevmapEgress ? $"egress program of devmap {r.Device}" : $"attached to {r.Device}";
+            string firstLine = e.Message.Split('\n')[0];
+            if (e.Kind is not (RejectKind.NotSupported or RejectKind.TooComplex))
+            {
+                Console.Error.Write(result.Log);
+                throw new RefusedError($"scenario {r.Scenario}: program {label} ({where}): rejected by the verifier, as Linux would refuse to load it (insn {e.InsnIndex}, {e.ErrnoName}): {firstLine}");
+            }
+
+            if (r.Engine == Engines.Jit)
+            {
+                throw new CliError($"scenario {r.Scenario}: program {label} cannot run on {Engines.Jit}: the verifier could not decide ({firstLine}); use --engine {Engines.JitChecked} (or {Engines.Interpreter})");
+            }
+
+            if (first)
+            {
+                Console.Error.WriteLine($"vethxdp: note: scenario {r.Scenario}: program {label}: the verifier could not decide ({firstLine}); running it on {Engines.JitChecked}");
+            }
+
+            return JitEngineFactory.Checked;
+        }
     }
 
     private static string Escape(string s) => s.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);

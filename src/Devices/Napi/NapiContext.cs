@@ -539,7 +539,7 @@ public sealed unsafe class NapiContext
         var generic = runGeneric ? dev.Generic : null;
         if (generic is null)
         {
-            End(skb, FrameEnd.Stack);
+            DeliverUp(dev, skb);
             return;
         }
 
@@ -555,7 +555,7 @@ public sealed unsafe class NapiContext
         switch ((XdpAction)act)
         {
             case XdpAction.Pass:
-                End(skb, FrameEnd.Stack);
+                DeliverUp(dev, skb);
                 break;
             case XdpAction.Tx:
                 GenericXdpTx(dev, skb);
@@ -577,6 +577,23 @@ public sealed unsafe class NapiContext
                 break;
         }
     }
+
+    // kernel: __netif_receive_skb_core() after generic XDP: a bridge port's rx_handler (br_handle_frame) takes the skb,
+    // else it is delivered to the stack.
+    private void DeliverUp(NetDevice dev, in XdpDesc skb)
+    {
+        if (dev.Master is { } bridge)
+        {
+            bridge.Receive(this, dev, skb);
+            return;
+        }
+
+        End(skb, FrameEnd.Stack);
+    }
+
+    /// <summary>skb_clone() / xdpf_clone(): a copy of <paramref name="d"/> in a fresh frame of this CPU, counted as
+    /// cloned; false when no frame is free.</summary>
+    internal bool TryCloneFrame(in XdpDesc d, out XdpDesc clone) => TryClone(d, out clone);
 
     private void GenericXdpTx(NetDevice dev, in XdpDesc skb)
     {

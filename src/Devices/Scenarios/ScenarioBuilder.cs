@@ -21,6 +21,23 @@ public static class ScenarioBuilder
     public static SimWorld Build(string path, Func<string, IBpfEngineFactory> engines, long? packets = null, string? engine = null)
     {
         ArgumentNullException.ThrowIfNull(engines);
+        return Build(path, r => engines(r.Engine ?? DefaultEngine), packets, engine);
+    }
+
+    /// <summary>The engine a scenario runs on when a plain engine-name function builds it and neither the scenario nor
+    /// the caller names one.</summary>
+    public const string DefaultEngine = "interp";
+
+    /// <summary>Builds the world of the scenario at <paramref name="path"/>, asking <paramref name="select"/> for the
+    /// engine of every program it attaches (XDP programs, devmap egress programs).</summary>
+    /// <param name="path">The scenario file.</param>
+    /// <param name="select">Chooses each program's engine (and may refuse the program by throwing).</param>
+    /// <param name="packets">Overrides traffic.packets when not null.</param>
+    /// <param name="engine">Overrides the scenario's engine when not null.</param>
+    /// <exception cref="ScenarioException">The file is not a usable scenario.</exception>
+    public static SimWorld Build(string path, EngineSelector select, long? packets = null, string? engine = null)
+    {
+        ArgumentNullException.ThrowIfNull(select);
         JsonDocument doc;
         try
         {
@@ -35,7 +52,8 @@ public static class ScenarioBuilder
         {
             try
             {
-                return Build(doc.RootElement, Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", engines, packets, engine);
+                string name = doc.RootElement.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : Path.GetFileNameWithoutExtension(path);
+                return Build(doc.RootElement, name, Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", select, packets, engine);
             }
             catch (ScenarioException e)
             {
@@ -66,7 +84,7 @@ public static class ScenarioBuilder
         return Path.GetFileNameWithoutExtension(path);
     }
 
-    private static SimWorld Build(JsonElement root, string dir, Func<string, IBpfEngineFactory> engines, long? packets, string? engineOverride)
+    private static SimWorld Build(JsonElement root, string scenario, string dir, EngineSelector select, long? packets, string? engineOverride)
     {
         string kernel = Str(root, "kernel") ?? "6.18";
         var profile = KernelProfile.Find(kernel) ?? throw new ScenarioException($"kernel \"{kernel}\": not one of 4.19, 5.13, 6.18");
@@ -76,8 +94,7 @@ public static class ScenarioBuilder
             throw new ScenarioException($"cpus {cpus}: must be 1..256");
         }
 
-        string engineName = engineOverride ?? Str(root, "engine") ?? "interp";
-        var engine = engines(engineName);
+        string? engineName = engineOverride ?? Str(root, "engine");
         var world = new SimWorld(profile, cpus) { Seed = (ulong)(Int(root, "seed") ?? 0) };
         try
         {
@@ -94,7 +111,7 @@ public static class ScenarioBuilder
             foreach (var d in Array(root, "devices"))
             {
                 string name = Str(d, "name") ?? throw new ScenarioException("a device without a name");
-                string type = Str(d, "type") ?? throw new ScenarioException($"device {name}: no type (nic or veth)");
+                string type = Str(d, "type") ?? throw new ScenarioException($"device {name}: no type (nic, veth or bridge)");
                 uint mtu = (uint)(Int(d, "mtu") ?? 1500);
                 int queues = Int(d, "queues") ?? cpus;
                 switch (type)
@@ -108,8 +125,25 @@ public static class ScenarioBuilder
                         a.Gro = Bool(d, "gro") ?? false;
                         b.Gro = Bool(d, "peer_gro") ?? false;
                         break;
+                    case "bridge":
+                        world.Add(new Bridge.BridgeDevice(name, world.NextIfindex, mtu));
+                        break;
                     default:
-                        throw new ScenarioException($"device {name}: type \"{type}\" is not nic or veth");
+                        throw new ScenarioException($"device {name}: type \"{type}\" is not nic, veth or bridge");
+                }
+            }
+
+            foreach (var d in Array(root, "devices"))
+            {
+                // ip link set PORT master BRIDGE, once every device exists
+                if (Str(d, "type") == "bridge")
+                {
+                    var br = (Bridge.BridgeDevice)world.Device(Str(d, "name")!)!;
+                    foreach (var p in Array(d, "ports"))
+                    {
+                        string port = p.GetString() ?? "";
+                        br.AddPort(world.Device(port) ?? throw new ScenarioException($"bridge {br.Name}: no device \"{port}\""));
+                    }
                 }
             }
 
@@ -145,7 +179,7 @@ public static class ScenarioBuilder
 
             foreach (var m in Array(root, "maps"))
             {
-                FillMap(world, objects, m, engine);
+                FillMap(world, objects, m, scenario, select, engineName);
             }
 
             foreach (var a in Array(root, "attach"))
@@ -160,7 +194,10 @@ public static class ScenarioBuilder
                     "generic" or "skb" => XdpMode.Generic,
                     var other => throw new ScenarioException($"attach to {devName}: mode \"{other}\" is not native or generic"),
                 };
-                world.Attach(dev, obj, objName, Str(a, "program"), mode, engine);
+                var progSpec = obj.GetProgram(Str(a, "program"));
+                var request = new ProgramAttachRequest(scenario, objName, obj, progSpec, obj.Prepare(progSpec),
+                    mode == XdpMode.Native ? ProgramAttachKind.Native : ProgramAttachKind.Generic, devName, engineName);
+                world.Attach(dev, obj, objName, progSpec.Name, mode, select(request)); // loaded (verified) first, then attached
             }
 
             Xsk.XskScenario.Apply(world, root, objects); // xsk: sockets, XSKMAP slots, the user-space switch
@@ -210,7 +247,7 @@ public static class ScenarioBuilder
         return list.Count > 0 ? list : throw new ScenarioException($"traffic.pcap {path}: no frames");
     }
 
-    private static void FillMap(SimWorld world, Dictionary<string, LoadedObject> objects, JsonElement m, IBpfEngineFactory engine)
+    private static void FillMap(SimWorld world, Dictionary<string, LoadedObject> objects, JsonElement m, string scenario, EngineSelector select, string? engine)
     {
         string objName = Str(m, "object") ?? throw new ScenarioException("maps: an entry without object");
         var obj = objects.GetValueOrDefault(objName) ?? throw new ScenarioException($"maps: no object \"{objName}\"");
@@ -236,9 +273,13 @@ public static class ScenarioBuilder
                     if (Str(valEl, "program") is { } pn)
                     {
                         var spec = obj.GetProgram(pn);
-                        prog = obj.Prepare(spec);
+                        var exec = obj.Prepare(spec);
+                        prog = exec;
                         progId = obj.ProgramId(spec);
-                        world.AddEgressProgram(obj, prog, engine);
+                        var request = new ProgramAttachRequest(scenario, objName, obj, spec, exec, ProgramAttachKind.DevmapEgress, mapName, engine);
+                        var factory = select(request); // loaded (verified) first, then put into the map
+                        CheckEgress(obj, spec, mapName);
+                        world.AddEgressProgram(obj, exec, factory, objName, mapName);
                     }
                 }
                 else
@@ -262,6 +303,16 @@ public static class ScenarioBuilder
             {
                 throw new ScenarioException($"map {mapName}: update failed with {r}");
             }
+        }
+    }
+
+    // kernel: __dev_map_alloc_node(): the entry's program must be an XDP program loaded for BPF_XDP_DEVMAP and not
+    // bound to a device (bpf_prog_get_type_dev(fd, BPF_PROG_TYPE_XDP, false)); else the update fails with -EINVAL.
+    private static void CheckEgress(LoadedObject obj, Vm.Programs.ProgramSpec spec, string map)
+    {
+        if (spec.Type != Vm.Programs.ProgramType.Xdp || spec.ExpectedAttachType != (uint)Vm.Programs.AttachType.XdpDevmap || obj.Options.DeviceBound)
+        {
+            throw new ScenarioException($"map {map}: program {spec.Name} cannot be a devmap entry's program: it must be an XDP program loaded with expected_attach_type BPF_XDP_DEVMAP (SEC(\"xdp/devmap\")) and not device-bound (the update fails with -EINVAL)");
         }
     }
 

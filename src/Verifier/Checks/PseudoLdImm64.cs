@@ -20,14 +20,7 @@ internal static class PseudoLdImm64
         for (int i = 0; i < insns.Length; i++)
         {
             var insn = insns[i];
-            // callx (0x8d) is in our table for the ISA; Linux's instruction table does not have it
-            // BPF_STX | BPF_ATOMIC with B and H sizes (load-acquire/store-release) are in Linux's table too
-            bool atomicBh = insn.Opcode is 0xd3 or 0xcb;
-            if ((!OpcodeTable.Get(insn.Opcode).IsValid && !atomicBh) || insn.Opcode == 0x8d)
-            {
-                return Fail(i, RejectKind.Invalid, $"unknown opcode {insn.Opcode:x2}");
-            }
-
+            // the kernel's order per instruction: LDX reserved fields, the ld_imm64 checks, then the opcode table
             if (insn.Class == OpClass.Ldx && (insn.Mode is not (MemMode.Mem or MemMode.MemSx) || insn.Imm != 0))
             {
                 return Fail(i, RejectKind.Invalid, "BPF_LDX uses reserved fields");
@@ -35,6 +28,16 @@ internal static class PseudoLdImm64
 
             if (!insn.IsLdImm64)
             {
+                // callx (0x8d) is in our table for the ISA; Linux's instruction table does not have it
+                // BPF_STX | BPF_ATOMIC with B and H sizes (load-acquire/store-release) are in Linux's table too
+                bool atomicBh = insn.Opcode is 0xd3 or 0xcb;
+                // BPF_JMP | BPF_JCOND (may_goto) is in Linux's table; the main pass refuses it (Msg.MayGotoUnsupported)
+                bool mayGoto = insn.Opcode == 0xe5;
+                if ((!OpcodeTable.Get(insn.Opcode).IsValid && !atomicBh && !mayGoto) || insn.Opcode == 0x8d)
+                {
+                    return Fail(i, RejectKind.Invalid, $"unknown opcode {insn.Opcode:x2}");
+                }
+
                 continue;
             }
 
@@ -51,7 +54,9 @@ internal static class PseudoLdImm64
                 continue;
             }
 
-            if (src is not (1 or 2 or 5 or 6) && src != 3)
+            // kernel: resolve_pseudo_ldimm64(): MAP_VALUE/MAP_IDX_VALUE carry an offset in the second slot's imm;
+            // MAP_FD/MAP_IDX must leave it 0
+            if ((src is not (1 or 2 or 5 or 6) && src != 3) || (src is 1 or 5 && insns[i + 1].Imm != 0))
             {
                 return Fail(i, RejectKind.Invalid, "unrecognized bpf_ld_imm64 insn");
             }
@@ -83,9 +88,11 @@ internal static class PseudoLdImm64
                         return Fail(i, RejectKind.Invalid, "no direct value access support for this map type");
                     }
 
+                    // kernel: array_map_direct_value_addr(): -EOPNOTSUPP for more than one entry, -EINVAL past the value
                     if (map.MaxEntries != 1 || off >= map.ValueSize)
                     {
-                        return Fail(i, RejectKind.NotSupported, $"invalid access to map value pointer, value_size={map.ValueSize} off={off}");
+                        var kind = map.MaxEntries != 1 ? RejectKind.NotSupported : RejectKind.Invalid;
+                        return Fail(i, kind, $"invalid access to map value pointer, value_size={map.ValueSize} off={off}");
                     }
                 }
             }

@@ -134,6 +134,20 @@ internal sealed partial class VerifierEnv
                 CheckResourceLeak(checkLock: true, Msg.TailCallPrefix);
                 break;
             case FuncLoop:
+                // kernel: the loop count decides when the iterations end, so R1 is precise; one more iteration is
+                // pushed while this frame's callback_depth is below its maximum
+                UpdateLoopInlineState(meta.Subprogno);
+                MarkChainPrecision(1);
+                if ((ulong)Func.CallbackDepth < Reg(1).Bounds.UMax)
+                {
+                    PushCallbackCall(funcId, meta);
+                }
+                else
+                {
+                    Func.CallbackDepth = 0;
+                }
+
+                break;
             case FuncForEachMapElem:
                 PushCallbackCall(funcId, meta);
                 break;
@@ -239,7 +253,27 @@ internal sealed partial class VerifierEnv
             FailLogged(RejectKind.Invalid);
         }
 
-        if (fn.ChangesPktData)
+        bool changesData = fn.ChangesPktData;
+        if (funcId == FuncTailCall)
+        {
+            // kernel (6.18.y): a tail call that fails goes on after the call, untouched; one that succeeds never returns
+            // here. From a subprogram, the success is modelled as a return to the caller with R0 unknown and the
+            // packet possibly changed (the tail-called program may have changed it); the failure is the pushed branch.
+            if (_cur.CurFrame > 0)
+            {
+                MarkRegScratched(0);
+                PushBranch(_insnIdx + 1, _insnIdx);
+                ClearAllPktPointers();
+                MarkRegUnknown(ref Reg(0));
+                PrepareFuncExit();
+                // the caller's step after the call lands on the instruction after the subprogram's call
+                _insnIdx--;
+            }
+
+            changesData = false;
+        }
+
+        if (changesData)
         {
             ClearAllPktPointers();
         }
@@ -836,8 +870,9 @@ internal sealed partial class VerifierEnv
             return false;
         }
 
-        // check_return_code(): R0 must have been written
+        // check_return_code(): R0 must have been written (and be a scalar when a global function returns)
         CheckRegRead(0);
+        CheckGlobalFuncReturn();
         return true;
     }
 
@@ -849,6 +884,11 @@ internal sealed partial class VerifierEnv
         if (subprog < 0)
         {
             Fail(RejectKind.Invalid, "verifier bug. No program starts at insn {0}", target);
+        }
+
+        if (CheckGlobalFuncCall(subprog))
+        {
+            return; // a global callee is checked against its BTF prototype, not explored here (Verifier.Global.cs)
         }
 
         if (_cur.CurFrame + 1 >= VerifierState.MaxCallFrames)
@@ -916,7 +956,11 @@ internal sealed partial class VerifierEnv
         }
 
         var branch = PushBranch(_insnIdx, _insnIdx);
+        branch.CallbackUnrollDepth++; // callback_unroll_depth: another iteration, not the same state looping
         var caller = branch.Cur;
+        caller.CallbackDepth++;
+        Func.CallbackDepth = 0;
+        RecordCallbackEntry(branch);
         var callee = new FuncState
         {
             Frameno = branch.CurFrame + 1,
@@ -926,6 +970,7 @@ internal sealed partial class VerifierEnv
             CallbackRetRange = (0, 1),
         };
         InitRegs(callee);
+        MarkAllScratched(); // init_func_state() scratches the whole state: the next insn line prints it all
         if (funcId == FuncLoop)
         {
             // set_loop_callback_state(): R1 = index, R2 = callback_ctx
@@ -986,17 +1031,99 @@ internal sealed partial class VerifierEnv
 
         if (_log.IsLevel1Or2)
         {
+            // a callback goes back to its call instruction (the next iteration starts there)
+            int to = callee.InCallbackFn ? callee.CallSite : callee.CallSite + 1;
             _log.Write("returning from callee:\n");
             PrintVerifierState(_cur, _cur.CurFrame, printAll: true);
-            _log.Write(string.Create(CultureInfo.InvariantCulture, $"to caller at {callee.CallSite + 1}:\n"));
+            _log.Write(string.Create(CultureInfo.InvariantCulture, $"to caller at {to}:\n"));
             PrintVerifierState(_cur, _cur.CurFrame - 1, printAll: true);
         }
 
         _cur.Frames[_cur.CurFrame] = null;
         _cur.CurFrame--;
-        // both kinds of callee return to the instruction after the call (a callback's caller already holds an
-        // unknown R0, set above)
+        if (callee.InCallbackFn)
+        {
+            CallbackReturned(callee);
+            return;
+        }
+
+        // a static callee returns to the instruction after the call
         _insnIdx = callee.CallSite + 1;
+    }
+
+    // Callback entries by call instruction: the caller's state each time an iteration was pushed.
+    private readonly Dictionary<int, List<VerifierState>> _callbackEntries = [];
+
+    private void RecordCallbackEntry(VerifierState callerState)
+    {
+        var snapshot = callerState.Clone();
+        snapshot.InsnIdx = _insnIdx;
+        if (!_callbackEntries.TryGetValue(_insnIdx, out var list))
+        {
+            list = [];
+            _callbackEntries.Add(_insnIdx, list);
+        }
+
+        list.Add(snapshot);
+    }
+
+    // kernel: prepare_func_exit() sends a callback back to its call instruction, where check_helper_call() pushes
+    // the next iteration and is_state_visited() stops them once a state repeats. Here the same happens in place: the
+    // next iteration starts from the caller's state as this iteration left it (its writes to the caller's stack
+    // included), unless bpf_loop's count is used up or that state equals (exactly) one an earlier iteration started
+    // from; then the path goes on after the call.
+    // Soundness: an iteration not pushed would start from a state an explored iteration started from, so it can only
+    // do what that one did. The checkpoints of this path were not marked by what the next iteration would have used,
+    // so every scalar in them is made precise (mark_all_scalars_precise), which keeps them from pruning paths that
+    // differ in any scalar.
+    private void CallbackReturned(FuncState callee)
+    {
+        int callsite = callee.CallSite;
+        var caller = Func;
+        int funcId = _insns[callsite].Imm;
+        bool again = funcId != FuncLoop || (ulong)caller.CallbackDepth < caller.Regs[1].Bounds.UMax;
+        if (again && CallbackConverged(callsite))
+        {
+            MarkAllScalarsPrecise();
+            again = false;
+        }
+
+        if (again)
+        {
+            int exitIdx = _insnIdx;
+            _insnIdx = callsite;
+            PushCallbackCall(funcId, new CallMeta { Subprogno = callee.Subprogno, MapIndex = -1 });
+            _insnIdx = exitIdx;
+        }
+
+        // the path goes on after the call as check_helper_call() leaves it: R0 an unknown scalar (set by the
+        // caller), R1-R5 clobbered
+        caller.CallbackDepth = 0;
+        for (int i = 1; i <= 5; i++)
+        {
+            caller.Regs[i] = RegState.NotInit;
+        }
+
+        _insnIdx = callsite + 1;
+    }
+
+    private bool CallbackConverged(int callsite)
+    {
+        if (!_callbackEntries.TryGetValue(callsite, out var list))
+        {
+            return false;
+        }
+
+        foreach (var entry in list)
+        {
+            // RANGE_WITHIN, as the kernel's bpf_calls_callback() check: every scalar within the earlier entry's ranges
+            if (StatesEqual(entry, _cur, Exactness.RangeWithin))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     // kernel: check_ld_imm() and check_ld_abs()

@@ -23,7 +23,9 @@ internal sealed partial class VerifierEnv
                 Fail(RejectKind.Invalid, Msg.CallReservedFields);
             }
 
-            if (_cur.ActiveLockId != 0 && !(insn.SrcReg == 0 && insn.Imm is 93 or 94))
+            // kernel do_check: under a lock only bpf_spin_unlock among helpers (and the graph-API kfuncs, which we do not
+            // model); BPF-to-BPF calls go on to check_func_call (a global callee is refused there).
+            if (_cur.ActiveLockId != 0 && ((insn.SrcReg == 0 && insn.Imm != 94) || insn.SrcReg == 2))
             {
                 Fail(RejectKind.Invalid, Msg.FunctionCallsInLock);
             }
@@ -146,6 +148,7 @@ internal sealed partial class VerifierEnv
             return;
         }
 
+        RecordLinkedRegs(insn);
         var other = PushBranch(_insnIdx + insn.Offset + 1, _insnIdx);
         var otherRegs = other.Cur;
         var thisRegs = _cur.Cur;

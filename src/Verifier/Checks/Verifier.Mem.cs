@@ -158,6 +158,13 @@ internal sealed partial class VerifierEnv
             var t = Reg(insn.SrcReg).Type;
             CheckMemAccess(insn.SrcReg, insn.Offset, insn.AccessBytes, Access.Read, insn.DstReg, strictOnce: true, isLdsx: false);
             SaveAuxPtrType(t);
+
+            // kernel: check_atomic_load() looks at the source register after the load (so a load into the pointer's
+            // own register passes)
+            if (!AtomicPtrTypeOk(Reg(insn.SrcReg).Type))
+            {
+                Fail(RejectKind.Access, Msg.AtomicLoadsFrom, insn.SrcReg, RegTypeText(Reg(insn.SrcReg)));
+            }
         }
         else
         {
@@ -166,8 +173,19 @@ internal sealed partial class VerifierEnv
             var t = Reg(insn.DstReg).Type;
             CheckMemAccess(insn.DstReg, insn.Offset, insn.AccessBytes, Access.Write, insn.SrcReg, strictOnce: true, isLdsx: false);
             SaveAuxPtrType(t);
+
+            // kernel: check_atomic_store(), after check_store_reg()
+            if (!AtomicPtrTypeOk(Reg(insn.DstReg).Type))
+            {
+                Fail(RejectKind.Access, Msg.AtomicStoresInto, insn.DstReg, RegTypeText(Reg(insn.DstReg)));
+            }
         }
     }
+
+    // kernel: atomic_ptr_type_ok(): no atomics on ctx, packet, flow keys or socket pointers (no arena here)
+    private static bool AtomicPtrTypeOk(RegType t) =>
+        t is not (RegType.PtrToCtx or RegType.PtrToPacket or RegType.PtrToPacketMeta or RegType.PtrToFlowKeys or
+            RegType.PtrToSocket or RegType.PtrToSockCommon or RegType.PtrToTcpSock or RegType.PtrToXdpSock);
 
     // kernel: check_mem_access()
     private void CheckMemAccess(int regno, int off, int size, Access t, int valueRegno, bool strictOnce, bool isLdsx,
@@ -427,21 +445,24 @@ internal sealed partial class VerifierEnv
         return default;
     }
 
-    // kernel: check_sock_access(): the fields bpf_sock / bpf_tcp_sock / bpf_xdp_sock expose, read only.
+    // kernel: check_sock_access(): the fields bpf_sock / bpf_sock_common / bpf_tcp_sock / bpf_xdp_sock expose (read
+    // only; net/core/filter.c decides the offsets and sizes).
     private void CheckSockAccess(int regno, in RegState reg, int off, int size)
     {
-        if (off < 0)
+        if (reg.Bounds.SMin < 0)
         {
-            Fail(RejectKind.Access, "R{0} invalid {1} access off={2} size={3}", regno, RegTypeText(reg), off, size);
+            Fail(RejectKind.Access, Msg.MinValueNegative, regno);
         }
 
-        int limit = reg.Type switch
+        bool valid = reg.Type switch
         {
-            RegType.PtrToXdpSock => 4,      // struct bpf_xdp_sock { __u32 queue_id; }
-            RegType.PtrToTcpSock => 112,    // struct bpf_tcp_sock
-            _ => 80,                        // struct bpf_sock
+            RegType.PtrToSockCommon => SockAccess.SockCommonIsValid(off, size, out _),
+            RegType.PtrToSocket => SockAccess.SockIsValid(off, size, out _),
+            RegType.PtrToTcpSock => SockAccess.TcpSockIsValid(off, size),
+            RegType.PtrToXdpSock => SockAccess.XdpSockIsValid(off, size),
+            _ => false,
         };
-        if (off + size > limit || size > 8)
+        if (!valid)
         {
             Fail(RejectKind.Access, "R{0} invalid {1} access off={2} size={3}", regno, RegTypeText(reg), off, size);
         }
@@ -552,7 +573,8 @@ internal sealed partial class VerifierEnv
                 ReportMemAccess(regno, reg, off, size, reg.Range);
             }
 
-            Fail(RejectKind.Access, Msg.OutsidePacket, regno);
+            // a "beyond pkt_end" marker range is -EINVAL; a failed bounds check keeps __check_mem_access's -EACCES
+            Fail(reg.Range < 0 ? RejectKind.Invalid : RejectKind.Access, Msg.OutsidePacket, regno);
         }
     }
 
@@ -578,15 +600,18 @@ internal sealed partial class VerifierEnv
         }
 
         // root: allow_uninit_stack, so every write and read may go down to -MAX_BPF_STACK
+        // errno as the kernel's: a start outside the stack -EACCES (check_stack_slot_within_bounds), an end past the
+        // frame pointer -EINVAL (a negative size, -EFAULT there, cannot reach here)
         bool err = minOff < -512 || minOff > -1 || maxOff > 0 || accessSize < 0;
         if (err)
         {
+            var kind = minOff < -512 || minOff > -1 ? RejectKind.Access : maxOff > 0 ? RejectKind.Invalid : RejectKind.Access;
             if (reg.Bounds.VarOff.IsConst)
             {
-                Fail(RejectKind.Access, Msg.InvalidStack, errExtra, regno, off, accessSize);
+                Fail(kind, Msg.InvalidStack, errExtra, regno, off, accessSize);
             }
 
-            Fail(RejectKind.Access, Msg.InvalidVarStack, errExtra, regno, TnumText(reg.Bounds.VarOff), off, accessSize);
+            Fail(kind, Msg.InvalidVarStack, errExtra, regno, TnumText(reg.Bounds.VarOff), off, accessSize);
         }
 
         // there is no stack access with offset zero, so the needed size is -minOff
@@ -801,6 +826,14 @@ internal sealed partial class VerifierEnv
 
                 if (size <= spillSize && StackNarrowAccessOk(off, size, spillSize))
                 {
+                    if (size == 4 && spillSize == 4 && RegWidth(spilled) <= 32 && spilled.Id == 0 && !spilled.IsConst)
+                    {
+                        // a 32-bit fill of a 32-bit spill: the slot gets an id first, so the register and the slot
+                        // stay linked (assign_scalar_id_before_mov)
+                        spilled.Id = NewId();
+                        state.Stack[spi].Spilled.Id = spilled.Id;
+                    }
+
                     Func.Regs[dstRegno] = spilled;
                     if (RegWidth(spilled) > size * 8)
                     {
@@ -871,12 +904,12 @@ internal sealed partial class VerifierEnv
         }
     }
 
-    // kernel: bpf_stack_narrow_access_ok() (little endian: the low bytes sit at the spill's lowest address)
+    // kernel: bpf_stack_narrow_access_ok(): on little endian a spill's low bytes sit at the slot's lowest address,
+    // so a narrower fill gets them (the low bytes of the spilled value) when it starts at the slot's start
     private static bool StackNarrowAccessOk(int off, int size, int spillSize)
     {
-        // the access must start at the spill's lowest address: off % 8 == 8 - spillSize ... as the kernel computes it
-        int accessStart = ((off % 8) + 8) % 8;
-        int spillStart = 8 - spillSize;
-        return accessStart == spillStart;
+        _ = size;
+        _ = spillSize;
+        return off % 8 == 0;
     }
 }

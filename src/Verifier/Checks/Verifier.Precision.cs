@@ -20,6 +20,9 @@ internal sealed partial class VerifierEnv
 
         public ulong[] Stack { get; } = new ulong[VerifierState.MaxCallFrames];
 
+        /// <summary>The frame backtracking runs in (<c>bt->frame</c>).</summary>
+        public int Frame { get; set; }
+
         public bool Empty
         {
             get
@@ -48,7 +51,7 @@ internal sealed partial class VerifierEnv
             return;
         }
 
-        var bt = new Backtrack();
+        var bt = new Backtrack { Frame = _cur.CurFrame };
         bt.Regs[frame] = (ushort)(1 << regno);
         RunBacktrack(bt);
     }
@@ -61,21 +64,53 @@ internal sealed partial class VerifierEnv
             return;
         }
 
-        var bt = new Backtrack();
+        var bt = new Backtrack { Frame = _cur.CurFrame };
         bt.Stack[frame] = 1UL << spi;
         RunBacktrack(bt);
     }
 
+    // kernel: __mark_chain_precision(). The current state itself is not marked (its copies made from here on are
+    // descendants of the use, which their own later uses will backtrack through); only the checkpoints the value came
+    // through are. The walk starts at the current instruction (skipped: it is the use) and goes back through this
+    // path's history, then through each checkpoint's own history, printing what the kernel prints at log level 2.
     private void RunBacktrack(Backtrack bt)
     {
-        // As Linux 6.x: the current state itself is not marked (its copies made from here on are descendants of the
-        // use, which their own later uses will backtrack through); only the checkpoints the value came through are.
+        if (bt.Empty)
+        {
+            return;
+        }
+
         var st = _cur;
+        int firstIdx = st.FirstInsnIdx;
+        int lastIdx = _cur.InsnIdx;
+        int subseqIdx = -1;
+        bool skipFirst = true;
         while (true)
         {
+            if (_log.IsLevel2)
+            {
+                _log.Write($"mark_precise: frame{bt.Frame}: last_idx {lastIdx} first_idx {firstIdx} subseq_idx {subseqIdx} \n");
+            }
+
             for (int i = st.History.Count - 1; i >= 0; i--)
             {
-                if (!BacktrackInsn(st.History[i], bt))
+                var e = st.History[i];
+                if (skipFirst)
+                {
+                    skipFirst = false;
+                    if (e.Insn == lastIdx)
+                    {
+                        subseqIdx = e.Insn;
+                        continue;
+                    }
+                }
+
+                if (_log.IsLevel2)
+                {
+                    _log.Write($"mark_precise: frame{bt.Frame}: regs={RegMaskText(bt.Regs[bt.Frame])} stack={StackMaskText(bt.Stack[bt.Frame])} before {e.Insn}: {FormatInsn(e.Insn)}\n");
+                }
+
+                if (!BacktrackInsn(e, bt, subseqIdx))
                 {
                     MarkAllScalarsPrecise();
                     return;
@@ -85,34 +120,78 @@ internal sealed partial class VerifierEnv
                 {
                     return;
                 }
+
+                subseqIdx = e.Insn;
             }
 
             st = st.Parent;
-            if (st is null || !MarkInState(st, bt, start: false))
+            if (st is null)
+            {
+                break;
+            }
+
+            MarkInState(st, bt);
+            if (bt.Empty)
             {
                 return;
             }
+
+            subseqIdx = firstIdx;
+            lastIdx = st.LastInsnIdx;
+            firstIdx = st.FirstInsnIdx;
         }
+
+        // registers or slots left over: something was missed (a stack access through another register); be safe
+        MarkAllScalarsPrecise();
     }
 
-    // Marks the backtracked registers and slots precise in a state; drops those that are not scalars or (in a
-    // checkpoint) already precise, whose history was walked when they became precise. False when nothing is left.
-    private static bool MarkInState(VerifierState st, Backtrack bt, bool start)
+    // fmt_reg_mask()
+    private static string RegMaskText(ushort mask)
     {
-        for (int f = 0; f < VerifierState.MaxCallFrames; f++)
+        var sb = new System.Text.StringBuilder();
+        for (int r = 0; r < 16; r++)
         {
-            if (bt.Regs[f] == 0 && bt.Stack[f] == 0)
+            if ((mask & (1 << r)) != 0)
             {
-                continue;
+                sb.Append(sb.Length == 0 ? "r" : ",r").Append(r.ToString(System.Globalization.CultureInfo.InvariantCulture));
             }
+        }
 
-            if (f > st.CurFrame)
+        return sb.ToString();
+    }
+
+    // bpf_fmt_stack_mask()
+    private static string StackMaskText(ulong mask)
+    {
+        var sb = new System.Text.StringBuilder();
+        for (int i = 0; i < 64; i++)
+        {
+            if ((mask & (1UL << i)) != 0)
             {
-                bt.Regs[f] = 0;
-                bt.Stack[f] = 0;
-                continue;
-            }
+                if (sb.Length != 0)
+                {
+                    sb.Append(',');
+                }
 
+                sb.Append(((-i - 1) * 8).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    // Marks the backtracked registers and slots precise in a checkpoint; drops those that are not scalars or are
+    // already precise (their history was walked when they became precise). Prints each frame as the kernel does.
+    private void MarkInState(VerifierState st, Backtrack bt)
+    {
+        for (int f = VerifierState.MaxCallFrames - 1; f > st.CurFrame; f--)
+        {
+            bt.Regs[f] = 0;
+            bt.Stack[f] = 0;
+        }
+
+        for (int f = Math.Min(bt.Frame, st.CurFrame); f >= 0; f--)
+        {
             var frame = st.Frames[f]!;
             for (int r = 0; r < 11; r++)
             {
@@ -122,7 +201,7 @@ internal sealed partial class VerifierEnv
                 }
 
                 ref var reg = ref frame.Regs[r];
-                if (reg.Type != RegType.Scalar || (reg.Precise && !start))
+                if (reg.Type != RegType.Scalar || reg.Precise)
                 {
                     bt.Regs[f] &= (ushort)~(1 << r);
                     continue;
@@ -145,7 +224,7 @@ internal sealed partial class VerifierEnv
                 }
 
                 ref var slot = ref frame.Stack[spi];
-                if (!slot.IsSpill || slot.Spilled.Type != RegType.Scalar || (slot.Spilled.Precise && !start))
+                if (!slot.IsSpill || slot.Spilled.Type != RegType.Scalar || slot.Spilled.Precise)
                 {
                     bt.Stack[f] &= ~(1UL << spi);
                     continue;
@@ -153,26 +232,35 @@ internal sealed partial class VerifierEnv
 
                 slot.Spilled.Precise = true;
             }
-        }
 
-        return !bt.Empty;
+            if (_log.IsLevel2)
+            {
+                _log.Write($"mark_precise: frame{f}: parent state regs={RegMaskText(bt.Regs[f])} stack={StackMaskText(bt.Stack[f])}: ");
+                PrintVerifierState(st, f, printAll: true);
+            }
+        }
     }
 
-    // kernel: backtrack_insn(): what the needed registers and slots were before the instruction. False: give up.
-    private bool BacktrackInsn(HistoryEntry e, Backtrack bt)
+    // kernel: backtrack_insn(): what the needed registers and slots were before the instruction. False: give up
+    // (-ENOTSUPP), and everything becomes precise.
+    private bool BacktrackInsn(HistoryEntry e, Backtrack bt, int subseqIdx)
     {
         var insn = _insns[e.Insn];
-        int f = e.Frame;
+        int f = bt.Frame;
         ref ushort regs = ref bt.Regs[f];
         int d = insn.DstReg, s = insn.SrcReg;
         ushort dBit = d < 16 ? (ushort)(1 << d) : (ushort)0;
-        ushort sBit = s < 16 ? (ushort)(1 << s) : (ushort)0;
+        ushort sBit = s < 16 && s != 10 ? (ushort)(1 << s) : (ushort)0;
+
+        // bt_sync_linked_regs(): scalars linked at a jump share the need
+        SyncLinked(e, bt);
+
         bool dIn = (regs & dBit) != 0;
         switch (insn.Class)
         {
             case OpClass.Alu:
             case OpClass.Alu64:
-                if (!dIn)
+                if (!dIn || insn.AluOp is AluOp.Neg or AluOp.End)
                 {
                     return true;
                 }
@@ -186,11 +274,6 @@ internal sealed partial class VerifierEnv
                         regs |= sBit;
                     }
 
-                    return true;
-                }
-
-                if (insn.AluOp is AluOp.Neg or AluOp.End)
-                {
                     return true;
                 }
 
@@ -215,6 +298,11 @@ internal sealed partial class VerifierEnv
                 return true;
             case OpClass.Stx:
             case OpClass.St:
+                if (dIn)
+                {
+                    return false; // a store does not write its base register
+                }
+
                 if (insn.Mode == MemMode.Atomic)
                 {
                     const int Fetch = 0x01, CmpXchg = 0xf1;
@@ -241,103 +329,255 @@ internal sealed partial class VerifierEnv
 
                 return true;
             case OpClass.Ld:
-                if (insn.IsLdImm64)
+                if (!dIn)
                 {
-                    regs &= (ushort)~dBit;
                     return true;
                 }
 
-                // LD_ABS/IND: R0 comes from the packet; R1-R5 are clobbered
-                regs &= unchecked((ushort)~1);
-                return (regs & 0x3e) == 0;
+                regs &= (ushort)~dBit;
+                return insn.IsLdImm64; // LD_ABS/IND: not followed
             default:
                 switch (insn.JmpOp)
                 {
                     case JmpOp.Ja:
                         return true;
                     case JmpOp.Call:
-                        if (insn.SrcReg == 1)
-                        {
-                            return false; // into a subprogram: not followed
-                        }
-
-                        regs &= unchecked((ushort)~1); // R0 comes from the helper
-                        return (regs & 0x3e) == 0;
+                        return BacktrackCall(e, insn, bt, subseqIdx);
                     case JmpOp.Exit:
-                        return false;
+                        return BacktrackExit(bt, subseqIdx);
                     default:
                     {
-                        if (insn.Opcode == 0xe5)
+                        if (insn.SrcIsReg && (regs & (dBit | sBit)) != 0)
                         {
-                            return true;
+                            regs |= (ushort)(dBit | sBit); // both operands decided the branch
                         }
 
-                        ushort group = (ushort)(dBit | e.LinkedRegs | (insn.SrcIsReg ? sBit : 0));
-                        if ((regs & group) != 0)
-                        {
-                            regs |= group; // both operands (and scalars linked to them) decided the branch
-                        }
-
+                        SyncLinked(e, bt);
                         return true;
                     }
                 }
         }
     }
 
-    // kernel: mark_all_scalars_precise(): the fallback when backtracking cannot follow the history
+    private const ushort RegMaskArgs = 0x3e; // BPF_REGMASK_ARGS: r1-r5
+
+    // per bpf_loop call instruction: (fit_for_inline, callback_subprogno) once initialised (loop_inline_state)
+    private Dictionary<int, (bool Fit, int Subprog)>? _loopInline;
+
+    // kernel: update_loop_inline_state(): whether a bpf_loop call can be inlined; deciding that its flags are zero
+    // makes R4 precise (loop_flag_is_zero()), which is why it is here: it prints mark_precise lines at level 2.
+    private void UpdateLoopInlineState(int subprog)
+    {
+        _loopInline ??= [];
+        if (!_loopInline.TryGetValue(_insnIdx, out var st))
+        {
+            _loopInline[_insnIdx] = (LoopFlagIsZero(), subprog);
+            return;
+        }
+
+        if (st.Fit)
+        {
+            _loopInline[_insnIdx] = (LoopFlagIsZero() && st.Subprog == subprog, st.Subprog);
+        }
+    }
+
+    private bool LoopFlagIsZero()
+    {
+        var r4 = Reg(4);
+        bool isNull = r4.Type == RegType.Scalar && r4.Bounds.VarOff.IsConst && r4.Bounds.VarOff.Value == 0;
+        if (isNull)
+        {
+            MarkChainPrecision(4);
+        }
+
+        return isNull;
+    }
+
+    // The call part of backtrack_insn(): walking back over a call instruction.
+    private bool BacktrackCall(HistoryEntry e, Instruction insn, Backtrack bt, int subseqIdx)
+    {
+        ref ushort regs = ref bt.Regs[bt.Frame];
+        if (insn.SrcReg == 1)
+        {
+            int subprog = FindSubprog(e.Insn + insn.Imm + 1);
+            if (subprog < 0)
+            {
+                return false;
+            }
+
+            if (SubprogIsGlobal(subprog))
+            {
+                // a global function is not entered: it sets R0 and clobbers R1-R5
+                regs &= unchecked((ushort)~1);
+                return (regs & RegMaskArgs) == 0;
+            }
+
+            // a static function's first instruction came after its call: leaving the callee for the caller, where
+            // only its arguments R1-R5 can still be needed
+            if ((regs & ~RegMaskArgs) != 0 || bt.Stack[bt.Frame] != 0 || bt.Frame == 0)
+            {
+                return false;
+            }
+
+            bt.Regs[bt.Frame - 1] |= (ushort)(regs & RegMaskArgs);
+            regs = 0;
+            bt.Frame--;
+            return true;
+        }
+
+        if (Cfg.CallsCallback[e.Insn] && subseqIdx != e.Insn + 1)
+        {
+            // back from a callback to the helper that called it: its R1-R5 were set by the helper
+            if ((regs & ~RegMaskArgs) != 0 || bt.Stack[bt.Frame] != 0 || bt.Frame == 0)
+            {
+                return false;
+            }
+
+            regs = 0;
+            bt.Frame--;
+            return true;
+        }
+
+        if (insn.SrcReg == 2 && insn.Imm == 0)
+        {
+            return false;
+        }
+
+        regs &= unchecked((ushort)~1); // R0 comes from the helper
+        return (regs & RegMaskArgs) == 0;
+    }
+
+    // The exit part of backtrack_insn(): walking back from a function's caller into its exit.
+    private bool BacktrackExit(Backtrack bt, int subseqIdx)
+    {
+        ref ushort regs = ref bt.Regs[bt.Frame];
+        if (subseqIdx >= 0 && Cfg.CallsCallback[subseqIdx])
+        {
+            regs &= unchecked((ushort)~RegMaskArgs); // a callback's R1-R5 are set by the helper calling it
+        }
+
+        if ((regs & RegMaskArgs) != 0 || bt.Frame + 1 >= VerifierState.MaxCallFrames)
+        {
+            return false;
+        }
+
+        // a subprogram's R0 is the caller's R0 after the call; a callback's return value is not passed on
+        bool r0Precise = subseqIdx >= 1 && _insns[subseqIdx - 1].Class == OpClass.Jmp && _insns[subseqIdx - 1].JmpOp == JmpOp.Call &&
+                         _insns[subseqIdx - 1].SrcReg == 1 && (regs & 1) != 0;
+        regs &= unchecked((ushort)~1);
+        bt.Frame++;
+        if (r0Precise)
+        {
+            bt.Regs[bt.Frame] |= 1;
+        }
+
+        return true;
+    }
+
+    // kernel: bt_sync_linked_regs(): when one of the scalars linked at a jump is needed, all of them are
+    private static void SyncLinked(HistoryEntry e, Backtrack bt)
+    {
+        if ((e.LinkedRegs == 0 && e.LinkedStack == 0) ||
+            ((bt.Regs[e.Frame] & e.LinkedRegs) == 0 && (bt.Stack[e.Frame] & e.LinkedStack) == 0))
+        {
+            return;
+        }
+
+        bt.Regs[e.Frame] |= e.LinkedRegs;
+        bt.Stack[e.Frame] |= e.LinkedStack;
+    }
+
+    // kernel: mark_all_scalars_precise(): the fallback when backtracking cannot follow the history. The current
+    // state is skipped (its marks do not matter: checkpoints start imprecise); every checkpoint above it is marked.
     private void MarkAllScalarsPrecise()
     {
-        for (var st = _cur; st is not null; st = st.Parent)
+        if (_log.IsLevel2)
+        {
+            _log.Write($"mark_precise: frame{_cur.CurFrame}: falling back to forcing all scalars precise\n");
+        }
+
+        for (var st = _cur.Parent; st is not null; st = st.Parent)
         {
             for (int f = 0; f <= st.CurFrame; f++)
             {
                 var frame = st.Frames[f]!;
-                for (int r = 0; r < 11; r++)
+                for (int r = 0; r < 10; r++)
                 {
-                    if (frame.Regs[r].Type == RegType.Scalar)
+                    if (frame.Regs[r].Type == RegType.Scalar && !frame.Regs[r].Precise)
                     {
                         frame.Regs[r].Precise = true;
+                        if (_log.IsLevel2)
+                        {
+                            _log.Write($"force_precise: frame{f}: forcing r{r} to be precise\n");
+                        }
                     }
                 }
 
                 for (int spi = 0; spi < frame.AllocatedStack / 8; spi++)
                 {
-                    if (frame.Stack[spi].IsSpill && frame.Stack[spi].Spilled.Type == RegType.Scalar)
+                    if (frame.Stack[spi].IsSpill && frame.Stack[spi].Spilled.Type == RegType.Scalar && !frame.Stack[spi].Spilled.Precise)
                     {
                         frame.Stack[spi].Spilled.Precise = true;
+                        if (_log.IsLevel2)
+                        {
+                            _log.Write($"force_precise: frame{f}: forcing fp{(-spi - 1) * 8} to be precise\n");
+                        }
                     }
                 }
             }
         }
     }
 
-    // kernel: propagate_precision(): the pruned path depends on what the explored state found precise
-    private void PropagatePrecision(VerifierState old, ushort liveInCurFrame)
+    // kernel: propagate_precision(): the pruned path depends on what the explored state found precise. The explored
+    // state's dead registers do not count (the kernel has cleaned them to NOT_INIT by now).
+    private void PropagatePrecision(VerifierState old)
     {
-        for (int f = 0; f <= old.CurFrame; f++)
+        var bt = new Backtrack { Frame = _cur.CurFrame };
+        for (int f = old.CurFrame; f >= 0; f--)
         {
             var frame = old.Frames[f]!;
-            for (int r = 0; r < 11; r++)
+            int at = f == old.CurFrame ? old.InsnIdx : old.Frames[f + 1]!.CallSite;
+            ushort live = (uint)at < (uint)_liveRegs.Length ? _liveRegs[at] : (ushort)0xffff;
+            bool first = true;
+            for (int r = 0; r < 10; r++)
             {
-                if (f == old.CurFrame && r < 10 && (liveInCurFrame & (1 << r)) == 0)
+                if ((live & (1 << r)) == 0 || frame.Regs[r].Type != RegType.Scalar || !frame.Regs[r].Precise)
                 {
                     continue;
                 }
 
-                if (frame.Regs[r].Type == RegType.Scalar && frame.Regs[r].Precise)
+                if (_log.IsLevel2)
                 {
-                    MarkChainPrecision(f, r);
+                    _log.Write(first ? $"frame {f}: propagating r{r}" : $",r{r}");
                 }
+
+                bt.Regs[f] |= (ushort)(1 << r);
+                first = false;
             }
 
             for (int spi = 0; spi < frame.AllocatedStack / 8; spi++)
             {
-                if (frame.Stack[spi].IsSpill && frame.Stack[spi].Spilled.Type == RegType.Scalar && frame.Stack[spi].Spilled.Precise &&
-                    spi < _cur.Frames[f]!.AllocatedStack / 8)
+                if (!frame.Stack[spi].IsSpill || frame.Stack[spi].Spilled.Type != RegType.Scalar || !frame.Stack[spi].Spilled.Precise ||
+                    spi >= _cur.Frames[f]!.AllocatedStack / 8)
                 {
-                    MarkChainPrecisionStack(f, spi);
+                    continue;
                 }
+
+                if (_log.IsLevel2)
+                {
+                    _log.Write(first ? $"frame {f}: propagating fp{(-spi - 1) * 8}" : $",fp{(-spi - 1) * 8}");
+                }
+
+                bt.Stack[f] |= 1UL << spi;
+                first = false;
+            }
+
+            if (!first && _log.IsLevel2)
+            {
+                _log.Write("\n");
             }
         }
+
+        RunBacktrack(bt);
     }
 }

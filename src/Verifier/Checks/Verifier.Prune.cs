@@ -35,38 +35,62 @@ internal sealed partial class VerifierEnv
         public int Miss { get; set; }
     }
 
-    /// <summary>The longest history kept before a checkpoint is forced.</summary>
-    private const int MaxHistory = 1024;
+    private static readonly bool s_debugPrune = Environment.GetEnvironmentVariable("VETHXDP_DEBUG_PRUNE") == "1";
+
+    /// <summary>A path whose jmp_history holds more entries than this forces a checkpoint (the kernel's
+    /// "avoid accumulating infinitely long jmp history").</summary>
+    private const int MaxJmpHistoryBeforeCheckpoint = 40;
 
     private enum Exactness
     {
         NotExact,
         Exact,
+
+        /// <summary>Every scalar compared by range, precise or not (loops whose marks are not final yet).</summary>
+        RangeWithin,
     }
 
-    // kernel: is_state_visited()
+    // kernel: is_state_visited(). The list at an instruction keeps the newest state first (list_add at the head):
+    // here the newest is at the end and the walk goes from the end, so hits, misses and evictions happen in the
+    // kernel's order.
     private bool IsStateVisited(int insnIdx)
     {
-        bool forceNewState = Cfg.ForceCheckpoints[insnIdx];
+        bool forceNewState = Cfg.ForceCheckpoints[insnIdx] || _cur.JmpHistoryCnt > MaxJmpHistoryBeforeCheckpoint;
         bool addNewState = forceNewState;
         if (_jmpsProcessed - _prevJmpsProcessed >= 2 && Stats.InsnProcessed - _prevInsnProcessed >= 8)
         {
             addNewState = true;
         }
 
-        ushort live = _liveRegs[insnIdx];
         int statesCnt = 0;
         if (_explored.TryGetValue(insnIdx, out var list))
         {
-            for (int k = 0; k < list.Count; k++)
+            for (int k = list.Count - 1; k >= 0; k--)
             {
                 var e = list[k];
                 statesCnt++;
                 if (e.State.Pending > 0)
                 {
-                    // An ancestor of this path (or a state with paths still pending): it cannot prune, but an exact
-                    // match with an ancestor means the path came back unchanged, a loop that never ends.
-                    if (MaybeLooping(e.State, _cur) && StatesEqual(e.State, _cur, live, Exactness.Exact) && IsAncestor(e.State))
+                    // A callback-calling instruction reached again by the callback's next iteration (kernel:
+                    // bpf_calls_callback() in is_state_visited()). Soundness: the callback is verified as if called
+                    // any number of times; a state whose every scalar lies within the pending state's ranges
+                    // (RANGE_WITHIN: precise or not, since the pending state's marks are not final) and whose
+                    // pointers, stack and references match is covered by the pending state's exploration, which
+                    // will complete or reject. Otherwise there is no infinite-loop check here: iterations differ.
+                    // Elsewhere, an exact match with an ancestor means the path came back unchanged: a loop that
+                    // never ends.
+                    if (Cfg.CallsCallback[insnIdx])
+                    {
+                        if (!PruningDisabled && StatesEqual(e.State, _cur, Exactness.RangeWithin))
+                        {
+                            e.Hit++;
+                            PushHistory(_insns[insnIdx]);
+                            PropagatePrecision(e.State);
+                            return true;
+                        }
+                    }
+                    else if (MaybeLooping(e.State, _cur) && e.State.CallbackUnrollDepth == _cur.CallbackUnrollDepth &&
+                        StatesEqual(e.State, _cur, Exactness.Exact) && IsAncestor(e.State))
                     {
                         _log.LineInfo(insnIdx, "; ");
                         Error("infinite loop detected at insn {0}", insnIdx);
@@ -83,22 +107,39 @@ internal sealed partial class VerifierEnv
                         addNewState = false;
                     }
 
-                    if (Miss(list, ref k, e, addNewState))
+                    if (s_debugPrune && _log.IsLevel2)
                     {
-                        continue;
+                        _log.Write($"DEBUG pending #{e.State.SavedId} hit {e.Hit} miss {e.Miss}\n");
                     }
 
+                    Miss(list, k, e, addNewState, insnIdx);
                     continue;
                 }
 
-                if (StatesEqual(e.State, _cur, live, Exactness.NotExact))
+                // VerifierOptions.DisablePruning: checkpoints are still taken, they never stop a path (Verifier.Record.cs)
+                if (!PruningDisabled && StatesEqual(e.State, _cur, Exactness.NotExact))
                 {
                     e.Hit++;
-                    PropagatePrecision(e.State, live);
+                    if (s_debugPrune && _log.IsLevel2)
+                    {
+                        _log.Write($"DEBUG matched saved#{e.State.SavedId}:");
+                        PrintVerifierState(e.State, e.State.CurFrame, printAll: true);
+                    }
+
+                    // the pruned path depends on what the explored state found precise (propagate_precision); the
+                    // instruction joins the path's history first, as a jump point would in the kernel
+                    PushHistory(_insns[insnIdx]);
+                    PropagatePrecision(e.State);
                     return true;
                 }
 
-                Miss(list, ref k, e, addNewState);
+                if (s_debugPrune && _log.IsLevel2)
+                {
+                    _log.Write($"DEBUG miss #{e.State.SavedId} hit {e.Hit} miss {e.Miss}:");
+                    PrintVerifierState(e.State, e.State.CurFrame, printAll: true);
+                }
+
+                Miss(list, k, e, addNewState, insnIdx);
             }
         }
         else
@@ -107,14 +148,6 @@ internal sealed partial class VerifierEnv
         }
 
         Stats.MaxStatesPerInsn = Math.Max(Stats.MaxStatesPerInsn, statesCnt);
-
-        // A long path without a checkpoint (a loop where the heuristic above declines new states) would make every
-        // branch copy a long history; a checkpoint bounds it (more checkpoints only add pruning chances).
-        if (_cur.History.Count > MaxHistory)
-        {
-            addNewState = true;
-        }
-
         if (!addNewState)
         {
             return false;
@@ -128,6 +161,10 @@ internal sealed partial class VerifierEnv
             _explored[insnIdx] = list;
         }
 
+        // forget precise markings the path inherited (mark_all_scalars_imprecise): the checkpoint's marks are
+        // exactly those its own descendants backtrack into it
+        MarkAllScalarsImprecise(_cur);
+
         // the checkpoint takes this path's place under the old parent; the path continues below the checkpoint
         var saved = _cur.Clone();
         saved.SavedId = ++_stateIdGen;
@@ -135,37 +172,69 @@ internal sealed partial class VerifierEnv
         saved.Pending = 1;
         saved.Parent = _cur.Parent;
         _cur.Parent = saved;
+        _cur.FirstInsnIdx = insnIdx;
         _cur.History.Clear();
+        _cur.JmpHistoryCnt = 0;
         list.Add(new ExploredState(saved));
+        MaybeEnterScc(saved);
+        if (s_debugPrune && _log.IsLevel2)
+        {
+            _log.Write($"DEBUG checkpoint #{saved.SavedId} at {insnIdx} jmps {_jmpsProcessed} insns {Stats.InsnProcessed}\n");
+        }
+
         Stats.TotalStates++;
         _curStates++;
         Stats.PeakStates = Math.Max(Stats.PeakStates, _curStates);
         return false;
     }
 
+    private static void MarkAllScalarsImprecise(VerifierState st)
+    {
+        for (int f = 0; f <= st.CurFrame; f++)
+        {
+            var frame = st.Frames[f]!;
+            for (int r = 0; r < 11; r++)
+            {
+                if (frame.Regs[r].Type == RegType.Scalar)
+                {
+                    frame.Regs[r].Precise = false;
+                }
+            }
+
+            for (int spi = 0; spi < frame.AllocatedStack / 8; spi++)
+            {
+                if (frame.Stack[spi].IsSpill && frame.Stack[spi].Spilled.Type == RegType.Scalar)
+                {
+                    frame.Stack[spi].Spilled.Precise = false;
+                }
+            }
+        }
+    }
+
     // The kernel's heuristic: a state that keeps missing is unlikely to help; it leaves the list (a state still being
     // explored stays reachable through its descendants' parent links). Misses count only when a new state will be
     // added, so that some early iterations of a loop stay. Dropping states only loses pruning, never soundness.
-    private bool Miss(List<ExploredState> list, ref int k, ExploredState e, bool addNewState)
+    private void Miss(List<ExploredState> list, int k, ExploredState e, bool addNewState, int insnIdx)
     {
         if (addNewState)
         {
             e.Miss++;
         }
 
-        if (e.Miss > (e.Hit * 3) + 3)
+        // checkpoints still being explored get more chances (iterator convergence)
+        int n = Cfg.ForceCheckpoints[insnIdx] && e.State.Pending > 0 ? 64 : 3;
+        if (e.Miss > (e.Hit * n) + n)
         {
             list.RemoveAt(k);
-            k--;
             if (e.State.Pending == 0)
             {
-                _curStates--; // freed; a state still being explored is only freed at the end (peak_states counts it)
+                _curStates--; // freed now
             }
-
-            return true;
+            else
+            {
+                e.State.InFreeList = true; // freed when its last path ends (EndPath); peak_states counts it till then
+            }
         }
-
-        return false;
     }
 
     private bool IsAncestor(VerifierState state)
@@ -203,8 +272,10 @@ internal sealed partial class VerifierEnv
     }
 
     // kernel: update_branch_counts(): a path ended (exit or pruned); checkpoints whose last path ended are complete
+    // (and a loop entered through one of them has been left: maybe_exit_scc())
     private void EndPath()
     {
+        MaybeExitScc(_cur);
         var p = _cur.Parent;
         while (p is not null)
         {
@@ -214,8 +285,90 @@ internal sealed partial class VerifierEnv
                 break;
             }
 
+            MaybeExitScc(p);
+            if (p.InFreeList)
+            {
+                p.InFreeList = false;
+                _curStates--;
+            }
+
             p = p.Parent;
         }
+    }
+
+    // --- loops (strongly connected components) ---------------------------------------------------------------------
+
+    // kernel: the bpf_scc_visit instances, keyed by call chain; the value is the visit's entry state or null. Only
+    // the log's "SCC enter"/"SCC exit" lines come from them here: backedges (and their precision propagation) are
+    // recorded by the kernel only for iterator, may_goto and callback loops, which this verifier does not explore
+    // that way.
+    private Dictionary<string, VerifierState?>? _sccVisits;
+    private int[]? _sccIds;
+
+    private int[] SccIds => _sccIds ??= LiveRegs.LoopIds(_insns);
+
+    // kernel: compute_scc_callchain() + format_callchain(): "(callsite,...,scc)" for the outermost frame whose
+    // instruction is inside a loop, or null when none is
+    private string? SccCallchain(VerifierState st)
+    {
+        System.Text.StringBuilder? sb = null;
+        for (int i = 0; i <= st.CurFrame; i++)
+        {
+            int insn = i == st.CurFrame ? st.InsnIdx : st.Frames[i + 1]!.CallSite;
+            int scc = (uint)insn < (uint)SccIds.Length ? SccIds[insn] : 0;
+            sb ??= new System.Text.StringBuilder("(");
+            if (scc != 0)
+            {
+                return sb.Append(scc.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append(')').ToString();
+            }
+
+            if (i == st.CurFrame)
+            {
+                return null;
+            }
+
+            sb.Append(insn.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append(',');
+        }
+
+        return null;
+    }
+
+    // kernel: maybe_enter_scc(): a checkpoint inside a loop with no visit under way starts one
+    private void MaybeEnterScc(VerifierState st)
+    {
+        if (SccCallchain(st) is not { } chain)
+        {
+            return;
+        }
+
+        _sccVisits ??= [];
+        if (_sccVisits.TryGetValue(chain, out var entry) && entry is not null)
+        {
+            return;
+        }
+
+        _sccVisits[chain] = st;
+        if (_log.IsLevel2)
+        {
+            _log.Write($"SCC enter {chain}\n");
+        }
+    }
+
+    // kernel: maybe_exit_scc(): the visit's entry state is complete, so every path through the loop was explored
+    private void MaybeExitScc(VerifierState st)
+    {
+        if (_sccVisits is null || SccCallchain(st) is not { } chain ||
+            !_sccVisits.TryGetValue(chain, out var entry) || !ReferenceEquals(entry, st))
+        {
+            return;
+        }
+
+        if (_log.IsLevel2)
+        {
+            _log.Write($"SCC exit {chain}\n");
+        }
+
+        _sccVisits[chain] = null;
     }
 
     /// <summary>The kernel's bpf_idmap: old ids to current ids, one to one.</summary>
@@ -267,8 +420,9 @@ internal sealed partial class VerifierEnv
         }
     }
 
-    // kernel: states_equal()
-    private static bool StatesEqual(VerifierState old, VerifierState cur, ushort liveInCurFrame, Exactness exact)
+    // kernel: states_equal(). Each frame compares the registers live where it resumes: the current frame at the
+    // state's instruction, a caller at its call instruction (frame_insn_idx()).
+    private bool StatesEqual(VerifierState old, VerifierState cur, Exactness exact)
     {
         if (old.CurFrame != cur.CurFrame || old.Refs.Count != cur.Refs.Count)
         {
@@ -299,9 +453,11 @@ internal sealed partial class VerifierEnv
                 return false;
             }
 
+            int at = fr == old.CurFrame ? old.InsnIdx : old.Frames[fr + 1]!.CallSite;
+            ushort live = (uint)at < (uint)_liveRegs.Length ? _liveRegs[at] : (ushort)0xffff;
             for (int r = 0; r < 11; r++)
             {
-                if (fr == cur.CurFrame && r < 10 && (liveInCurFrame & (1 << r)) == 0)
+                if (r < 10 && (live & (1 << r)) == 0)
                 {
                     continue;
                 }
@@ -312,7 +468,13 @@ internal sealed partial class VerifierEnv
                 }
             }
 
-            if (!StackSafe(a, b, idmap, exact))
+            // 6.18 cleans the stack slots its stack liveness finds dead in a complete state before comparing
+            // (clean_live_states()). We do not run that analysis; the one case taken from it is the main function's
+            // exit, where nothing reads the stack again: every slot is dead, so none is compared. Sound: no
+            // instruction executes after the outermost exit, and the exit itself reads only R0.
+            bool stackDead = exact == Exactness.NotExact && old.CurFrame == 0 && old.Pending == 0 &&
+                             _insns[old.InsnIdx].Class is OpClass.Jmp && _insns[old.InsnIdx].JmpOp == JmpOp.Exit;
+            if (!stackDead && !StackSafe(a, b, idmap, exact))
             {
                 return false;
             }
@@ -340,7 +502,7 @@ internal sealed partial class VerifierEnv
             return RegsExact(old, cur, idmap);
         }
 
-        if (old.Type == RegType.NotInit)
+        if (old.Type == RegType.NotInit && (exact == Exactness.NotExact || cur.Type == RegType.NotInit))
         {
             return true; // the explored state never read it
         }
@@ -353,7 +515,7 @@ internal sealed partial class VerifierEnv
         switch (old.Type)
         {
             case RegType.Scalar:
-                if (!old.Precise)
+                if (!old.Precise && exact == Exactness.NotExact)
                 {
                     return true;
                 }
@@ -416,17 +578,13 @@ internal sealed partial class VerifierEnv
         {
             int spi = i / 8, im = i % 8;
             var os = old.Stack[spi];
-            if (exact == Exactness.Exact)
+            if (exact != Exactness.NotExact && (i >= cur.AllocatedStack || os.Types[im] != cur.Stack[spi].Types[im]))
             {
-                var ct = i < cur.AllocatedStack ? cur.Stack[spi].Types[im] : SlotType.Invalid;
-                if (os.Types[im] != ct)
-                {
-                    return false;
-                }
+                return false;
             }
 
             var ot = os.Types[im];
-            if (exact == Exactness.NotExact && (ot == SlotType.Invalid || ot == SlotType.Misc))
+            if (ot == SlotType.Invalid || ot == SlotType.Misc)
             {
                 continue; // root: uninitialised or unknown bytes in the explored state cover anything
             }
@@ -496,12 +654,18 @@ internal sealed partial class VerifierEnv
 
     // --- history ------------------------------------------------------------------------------------------------
 
-    // Records the instruction about to be processed, with what backtracking needs to know about it.
+    // Whether this instruction already has an entry in the kernel's jmp_history (push_jmp_history merges flags
+    // into the entry of the current instruction).
+    private bool _jmpHistPushed;
+
+    // Records the instruction about to be processed, with what backtracking needs to know about it: a spill to or a
+    // fill from a stack slot (the kernel's INSN_F_STACK_ACCESS: a scalar stored at an 8-byte aligned offset, a pointer
+    // spill, an aligned BPF_ST, a load from a spilled slot). It also counts the entries the kernel's jmp_history would
+    // hold: jump targets and the stack accesses above (linked scalars are added by RecordLinkedRegs).
     private void PushHistory(Instruction insn)
     {
         int frame = _cur.CurFrame;
         int stackFrame = -1, spi = -1;
-        ushort linked = 0;
         int baseReg = insn.Class switch
         {
             OpClass.Ldx => insn.SrcReg,
@@ -514,27 +678,92 @@ internal sealed partial class VerifierEnv
             if (b.Type == RegType.PtrToStack && b.Bounds.VarOff.IsConst)
             {
                 long off = b.Off + (long)b.Bounds.VarOff.Value + insn.Offset;
-                if (off < 0 && off >= -512)
+                if (off < 0 && off >= -512 && b.Frameno <= _cur.CurFrame)
                 {
-                    stackFrame = b.Frameno;
-                    spi = (int)((-off - 1) / 8);
-                }
-            }
-        }
-        else if (insn.Class is OpClass.Jmp or OpClass.Jmp32 && insn.JmpOp is not (JmpOp.Ja or JmpOp.Call or JmpOp.Exit))
-        {
-            int idD = insn.DstReg < 11 && Reg(insn.DstReg).Type == RegType.Scalar ? Reg(insn.DstReg).Id : 0;
-            int idS = insn.SrcIsReg && insn.SrcReg < 11 && Reg(insn.SrcReg).Type == RegType.Scalar ? Reg(insn.SrcReg).Id : 0;
-            for (int r = 0; r < 11; r++)
-            {
-                var reg = Reg(r);
-                if (reg.Type == RegType.Scalar && reg.Id != 0 && (reg.Id == idD || reg.Id == idS))
-                {
-                    linked |= (ushort)(1 << r);
+                    int slot = (int)((-off - 1) / 8);
+                    var fs = _cur.Frames[b.Frameno]!;
+                    bool spilled = slot < fs.AllocatedStack / 8 && fs.Stack[slot].IsSpill;
+                    bool flagged = insn.Class switch
+                    {
+                        OpClass.Ldx => spilled,
+                        OpClass.St => off % 8 == 0,
+                        _ when insn.Mode == MemMode.Atomic => true,
+                        _ => insn.SrcReg < 11 && (Reg(insn.SrcReg).Type == RegType.Scalar ? off % 8 == 0 : Reg(insn.SrcReg).Type != RegType.NotInit && insn.MemSize == MemSize.DW),
+                    };
+                    if (flagged)
+                    {
+                        stackFrame = b.Frameno;
+                        spi = slot;
+                    }
                 }
             }
         }
 
-        _cur.History.Add(new HistoryEntry(_insnIdx, frame, stackFrame, spi, linked));
+        _jmpHistPushed = Cfg.JmpPoints[_insnIdx] || spi >= 0;
+        if (_jmpHistPushed)
+        {
+            _cur.JmpHistoryCnt++;
+        }
+
+        _cur.History.Add(new HistoryEntry(_insnIdx, frame, stackFrame, spi, 0));
+    }
+
+    // kernel: the linked-registers part of check_cond_jmp_op(): when a conditional jump is not decided, the scalars
+    // sharing an id with its operands are recorded in the history, so that backtracking through the jump makes them
+    // precise together.
+    private void RecordLinkedRegs(Instruction insn)
+    {
+        int idD = insn.DstReg < 11 && Reg(insn.DstReg).Type == RegType.Scalar ? Reg(insn.DstReg).Id : 0;
+        int idS = insn.SrcIsReg && insn.SrcReg < 11 && Reg(insn.SrcReg).Type == RegType.Scalar ? Reg(insn.SrcReg).Id : 0;
+        if (idD == 0 && idS == 0)
+        {
+            return;
+        }
+
+        ushort linked = 0;
+        ulong linkedStack = 0;
+        int cnt = 0;
+        for (int f = 0; f <= _cur.CurFrame; f++)
+        {
+            var frame = _cur.Frames[f]!;
+            for (int r = 0; r < 11; r++)
+            {
+                var reg = frame.Regs[r];
+                if (reg.Type == RegType.Scalar && reg.Id != 0 && (reg.Id == idD || reg.Id == idS))
+                {
+                    cnt++;
+                    if (f == _cur.CurFrame)
+                    {
+                        linked |= (ushort)(1 << r);
+                    }
+                }
+            }
+
+            for (int i = 0; i < frame.AllocatedStack / 8; i++)
+            {
+                var sp = frame.Stack[i].Spilled;
+                if (frame.Stack[i].IsSpill && sp.Type == RegType.Scalar && sp.Id != 0 && (sp.Id == idD || sp.Id == idS))
+                {
+                    cnt++;
+                    if (f == _cur.CurFrame)
+                    {
+                        linkedStack |= 1UL << i;
+                    }
+                }
+            }
+        }
+
+        if (cnt <= 1 || _cur.History.Count == 0)
+        {
+            return;
+        }
+
+        var last = _cur.History[^1];
+        _cur.History[^1] = last with { LinkedRegs = linked, LinkedStack = linkedStack };
+        if (!_jmpHistPushed)
+        {
+            _jmpHistPushed = true;
+            _cur.JmpHistoryCnt++;
+        }
     }
 }

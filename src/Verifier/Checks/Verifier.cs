@@ -102,7 +102,9 @@ internal sealed partial class VerifierEnv
         try
         {
             InitState();
+            PrepareMainFuncArgs();
             DoCheck();
+            DoCheckSubprogs();
             return null;
         }
         catch (RejectException r)
@@ -138,7 +140,7 @@ internal sealed partial class VerifierEnv
     private void DoCheck()
     {
         bool doPrintState = false;
-        _insnIdx = 0;
+        _insnIdx = _cur.Frames[0]!.Subprogno == 0 ? 0 : Cfg.Subprogs[_cur.Frames[0]!.Subprogno].Start; // a global function's pass starts at it
         _prevInsnIdx = -1;
         while (true)
         {
@@ -153,6 +155,8 @@ internal sealed partial class VerifierEnv
                 Fail(RejectKind.TooComplex, Msg.TooLarge, Stats.InsnProcessed);
             }
 
+            _cur.LastInsnIdx = _prevInsnIdx;
+            _cur.InsnIdx = _insnIdx;
             if (Cfg.PrunePoints[_insnIdx] && IsStateVisited(_insnIdx))
             {
                 if (_log.IsLevel1Or2)
@@ -203,6 +207,7 @@ internal sealed partial class VerifierEnv
             }
 
             _errText.Clear();
+            Recorder?.Record(_insnIdx, _cur); // VerifierOptions.RecordStates: the state this path checks the insn in
             Aux[_insnIdx].Seen = true;
             PushHistory(insn);
             _prevInsnIdx = _insnIdx;

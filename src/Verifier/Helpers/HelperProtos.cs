@@ -100,6 +100,7 @@ public static class HelperProtos
         63 or 90 or 91 => true,                                                   // msg_pull/push/pop_data
         73 or 74 or 75 or 76 => true,                                             // lwt_push_encap, lwt_seg6_*
         143 => true,                                                              // store_hdr_opt
+        12 => true,                                                               // tail_call: the callee may change it (6.13+)
         _ => false,
     };
 

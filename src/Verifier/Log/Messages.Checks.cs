@@ -72,6 +72,7 @@ internal static partial class Msg
     public const string AtomicInvalidOpcode = "BPF_ATOMIC uses invalid atomic opcode {0:x2}";
     public const string AtomicInvalidSize = "invalid atomic operand size";
     public const string AtomicStoresInto = "BPF_ATOMIC stores into R{0} {1} is not allowed";
+    public const string AtomicLoadsFrom = "BPF_ATOMIC loads from R{0} {1} is not allowed";
     public const string LdImm64Reserved = "invalid BPF_LD_IMM insn";
     public const string LdImm64Uses = "BPF_LD_[ABS|IND] uses reserved fields";
     public const string LdAbsNotAllowed = "BPF_LD_[ABS|IND] instructions not allowed for this program type";

@@ -40,6 +40,10 @@ public sealed class FuncState
     /// <summary>For a callback frame: the scalar range its return value must lie in.</summary>
     public (long Min, long Max) CallbackRetRange { get; set; } = (0, 1);
 
+    /// <summary>How many iterations of a callback this frame has started on the current path (<c>callback_depth</c>):
+    /// bpf_loop stops pushing iterations once it reaches the loop count's maximum.</summary>
+    public int CallbackDepth { get; set; }
+
     /// <summary>Makes sure slots down to <paramref name="size"/> bytes exist (<c>grow_stack_state</c>).</summary>
     public void GrowStack(int size)
     {
@@ -81,5 +85,6 @@ public sealed class FuncState
         Subprogno = src.Subprogno;
         InCallbackFn = src.InCallbackFn;
         CallbackRetRange = src.CallbackRetRange;
+        CallbackDepth = src.CallbackDepth;
     }
 }

@@ -14,7 +14,8 @@ public readonly record struct RefState(int Id, int InsnIdx, RefKind Kind);
 /// <param name="StackFrame">The frame of the stack slot accessed, or -1.</param>
 /// <param name="StackSpi">The stack slot accessed, or -1.</param>
 /// <param name="LinkedRegs">For conditional jumps: registers of the frame sharing a scalar id with an operand.</param>
-public readonly record struct HistoryEntry(int Insn, int Frame, int StackFrame, int StackSpi, ushort LinkedRegs);
+/// <param name="LinkedStack">For conditional jumps: the frame's stack slots holding a spilled scalar with that id.</param>
+public readonly record struct HistoryEntry(int Insn, int Frame, int StackFrame, int StackSpi, ushort LinkedRegs, ulong LinkedStack = 0);
 
 /// <summary>Kinds of references (<c>enum ref_state_type</c>).</summary>
 public enum RefKind
@@ -62,8 +63,29 @@ public sealed class VerifierState
     /// <c>jmp_history</c>, kept for every instruction): precision backtracking walks it backwards.</summary>
     public List<HistoryEntry> History { get; } = [];
 
+    /// <summary>How many callback iterations this path has started (<c>callback_unroll_depth</c>): two states
+    /// differing in it are different iterations, not an infinite loop.</summary>
+    public int CallbackUnrollDepth { get; set; }
+
+    /// <summary>A checkpoint dropped from its instruction's list while paths below it were still pending
+    /// (<c>in_free_list</c>): it is freed, and stops counting towards peak_states, once they end.</summary>
+    public bool InFreeList { get; set; }
+
     /// <summary>The instruction a checkpoint was taken at.</summary>
     public int InsnIdx { get; set; }
+
+    /// <summary>The instruction this path's history starts at: the checkpoint <see cref="Parent"/> was taken at, or
+    /// 0 for the first state (<c>first_insn_idx</c>).</summary>
+    public int FirstInsnIdx { get; set; }
+
+    /// <summary>The instruction processed just before the current one, or -1 (<c>last_insn_idx</c>); for a
+    /// checkpoint, the last instruction of its own history.</summary>
+    public int LastInsnIdx { get; set; } = -1;
+
+    /// <summary>How many entries the kernel's <c>jmp_history</c> holds for this path since <see cref="Parent"/>
+    /// (<c>jmp_history_cnt</c>): jump targets, spills and fills, jumps with linked scalars. A path with more than 40
+    /// forces a checkpoint.</summary>
+    public int JmpHistoryCnt { get; set; }
 
     /// <summary>The innermost frame.</summary>
     public FuncState Cur => Frames[CurFrame]!;
@@ -83,6 +105,10 @@ public sealed class VerifierState
         s.Parent = Parent;
         s.History.AddRange(History);
         s.InsnIdx = InsnIdx;
+        s.FirstInsnIdx = FirstInsnIdx;
+        s.LastInsnIdx = LastInsnIdx;
+        s.JmpHistoryCnt = JmpHistoryCnt;
+        s.CallbackUnrollDepth = CallbackUnrollDepth;
         return s;
     }
 }

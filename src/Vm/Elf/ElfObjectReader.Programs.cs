@@ -199,7 +199,11 @@ public static partial class ElfObjectReader
                     }
 
                     atStart |= fi.Slot == f.StartSlot;
-                    result.Add(new FunctionInfo(start + fi.Slot - f.StartSlot, func.Name, func.Linkage != BtfFuncLinkage.Static));
+                    result.Add(new FunctionInfo(start + fi.Slot - f.StartSlot, func.Name, func.Linkage != BtfFuncLinkage.Static)
+                    {
+                        Btf = ctx.Btf,
+                        BtfFuncId = func.Id,
+                    });
                 }
             }
 

@@ -1,3 +1,4 @@
+using VethXdp.Vm.Btf;
 using VethXdp.Vm.Isa;
 
 namespace VethXdp.Vm.Programs;
@@ -69,8 +70,32 @@ public sealed record ProgramSpec
 /// <summary>A function inside a linked program.</summary>
 /// <param name="StartSlot">Its first slot.</param>
 /// <param name="Name">Its name.</param>
-/// <param name="IsGlobal">True for global (non-static) functions, which the verifier checks separately.</param>
-public sealed record FunctionInfo(int StartSlot, string Name, bool IsGlobal);
+/// <param name="IsGlobal">True for global (non-static) functions: from the BTF FUNC's linkage when the object has
+/// func_info, else from the symbol's binding. The verifier checks a function separately only when it is global in
+/// BTF (<see cref="IsBtfGlobal"/>), as Linux does.</param>
+public sealed record FunctionInfo(int StartSlot, string Name, bool IsGlobal)
+{
+    /// <summary>The object's BTF when this record came from BTF func_info (<c>bpf_func_info</c>), else null.</summary>
+    public BtfSpec? Btf { get; init; }
+
+    /// <summary>The BTF FUNC type id of the function (<c>bpf_func_info.type_id</c>), 0 without BTF.</summary>
+    public uint BtfFuncId { get; init; }
+
+    /// <summary>True when BTF describes the function (<see cref="Btf"/> and <see cref="BtfFuncId"/> are set).</summary>
+    public bool HasBtf => Btf is not null && BtfFuncId != 0;
+
+    /// <summary>The BTF FUNC with BTF_FUNC_GLOBAL linkage: Linux verifies such a function on its own, with its
+    /// arguments typed from the prototype (<c>subprog_is_global</c>).</summary>
+    public bool IsBtfGlobal => HasBtf && Btf!.TryGet(BtfFuncId) is BtfFunc { Linkage: BtfFuncLinkage.Global };
+
+    /// <summary>Equal when the start slot, name and linkage are: the BTF a record carries is not compared.</summary>
+    /// <param name="other">The other record.</param>
+    public bool Equals(FunctionInfo? other) =>
+        other is not null && StartSlot == other.StartSlot && IsGlobal == other.IsGlobal && string.Equals(Name, other.Name, StringComparison.Ordinal);
+
+    /// <inheritdoc/>
+    public override int GetHashCode() => HashCode.Combine(StartSlot, Name, IsGlobal);
+}
 
 /// <summary>The source line of an instruction (BTF line_info).</summary>
 /// <param name="Slot">The first slot the line covers.</param>

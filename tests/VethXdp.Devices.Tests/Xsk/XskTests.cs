@@ -321,7 +321,7 @@ public class XskTests(ITestOutputHelper output)
 
     private static SimResult RunScenario(string name, long? packets = null, Action<SimWorld>? inspect = null)
     {
-        using var world = ScenarioBuilder.Build(ScenarioTests.ScenarioPath(name), ScenarioTests.Engine, packets);
+        using var world = ScenarioBuilder.Build(ScenarioTests.ScenarioPath(name), ScenarioTests.Select, packets);
         var r = new Simulator(world).Run(name);
         inspect?.Invoke(world);
         return r;
@@ -369,7 +369,7 @@ public class XskTests(ITestOutputHelper output)
     [Fact]
     public void AfXdpSwitch_SteadyState_NoAllocationPerFrame()
     {
-        using var world = ScenarioBuilder.Build(ScenarioTests.ScenarioPath("xsk-afxdp-switch"), ScenarioTests.Engine, 20_000);
+        using var world = ScenarioBuilder.Build(ScenarioTests.ScenarioPath("xsk-afxdp-switch"), ScenarioTests.Select, 20_000);
         var sim = new Simulator(world);
         var cpu = world.Cpu(0);
         var source = world.Source!;
