@@ -96,7 +96,7 @@ internal static class VerifierCorpus
 
     private static Dictionary<string, (string, string, bool)> Read()
     {
-        string corpus = CorpusManifest.CorpusDir;
+        string corpus = FindCorpus();
         var root = JsonNode.Parse(File.ReadAllText(Path.Combine(corpus, "manifest.json")))!;
         var result = new Dictionary<string, (string, string, bool)>(StringComparer.Ordinal);
         foreach (var o in root["objects"]!.AsArray())
@@ -112,6 +112,23 @@ internal static class VerifierCorpus
         }
 
         return result;
+    }
+
+    // Above the binaries, or above the current directory (for a copy of the binaries run from the repository).
+    private static string FindCorpus()
+    {
+        foreach (string start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
+        {
+            for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
+            {
+                if (File.Exists(Path.Combine(d.FullName, "VethXdp.sln")))
+                {
+                    return Path.Combine(d.FullName, "corpus");
+                }
+            }
+        }
+
+        throw new InvalidOperationException("corpus/ not found above " + AppContext.BaseDirectory + " or the current directory");
     }
 }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using VethXdp.Verifier.Log;
+using VethXdp.Vm.Btf;
 using VethXdp.Vm.Isa;
 using VethXdp.Vm.Programs;
 
@@ -160,7 +161,55 @@ public static class CfgCheck
             }
         }
 
+        if (result.Ok && CheckBtfFuncReturns(spec, result.Subprogs) is { } btfError)
+        {
+            (log ?? VerifierLog.Disabled).WriteLine(btfError);
+            return new CfgResult(new VerifierError(-1, RejectKind.Invalid, btfError), result.Subprogs, result.BackEdges,
+                [.. result.PrunePoints], [.. result.JmpPoints], [.. result.ForceCheckpoints], [.. result.CallsCallback]);
+        }
+
         return result;
+    }
+
+    // kernel: check_btf_func(): with func_info, a subprogram (not the main program) that uses LD_ABS or makes a tail
+    // call must return a scalar: a small int or an enum, after modifiers and typedefs. (Linux runs this between
+    // check_subprogs and resolve_pseudo_ldimm64; here it follows the control-flow checks.)
+    private static string? CheckBtfFuncReturns(ProgramSpec spec, IReadOnlyList<SubprogInfo> subprogs)
+    {
+        for (int i = 1; i < subprogs.Count; i++)
+        {
+            var sp = subprogs[i];
+            if (!sp.HasLdAbs && !sp.HasTailCall)
+            {
+                continue;
+            }
+
+            FunctionInfo? fn = null;
+            foreach (var f in spec.Functions)
+            {
+                if (f.StartSlot == sp.Start && f.HasBtf)
+                {
+                    fn = f;
+                    break;
+                }
+            }
+
+            if (fn?.Btf is not { } btf || btf.TryGet(fn.BtfFuncId) is not BtfFunc func || btf.TryGet(func.TypeId) is not BtfFuncProto proto)
+            {
+                continue;
+            }
+
+            var ret = btf.SkipModsAndTypedefs(proto.ReturnTypeId, out _);
+            bool scalarReturn = ret is BtfInt { Size: <= 8 } or BtfEnum;
+            if (scalarReturn)
+            {
+                continue;
+            }
+
+            return sp.HasLdAbs ? "LD_ABS is only allowed in functions that return 'int'." : "tail_call is only allowed in functions that return 'int'.";
+        }
+
+        return null;
     }
 
     /// <summary>Checks an assembled or decoded program.</summary>

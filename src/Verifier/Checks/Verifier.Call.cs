@@ -212,6 +212,7 @@ internal sealed partial class VerifierEnv
             case RetType.PtrToMemOrBtfId:
                 r0 = RegState.Pointer(RegType.PtrToBtfId, retFlags);
                 r0.BtfType = fn.RetBtfType;
+                KptrHelperRet(funcId, ref r0);
                 break;
             default:
                 Fail(RejectKind.Invalid, "unknown return type {0} of func {1}#{2}", (int)fn.Ret, name, funcId);
@@ -279,6 +280,27 @@ internal sealed partial class VerifierEnv
         }
     }
 
+    // kernel: resolve_map_arg_type(): a sockmap or sockhash value is a socket (bpf_map_update_elem(sockmap, key, sk))
+    private HelperArg ResolveMapArgType(HelperArg a, in CallMeta meta)
+    {
+        if (meta.MapIndex < 0)
+        {
+            Fail(RejectKind.Access, "invalid map_ptr to access map->type");
+        }
+
+        if (Maps[meta.MapIndex].Type is MapType.Sockmap or MapType.Sockhash)
+        {
+            if (a.Flags != 0)
+            {
+                Fail(RejectKind.Invalid, "invalid arg_type for sockmap/sockhash");
+            }
+
+            return a with { Type = ArgType.PtrToBtfIdSockCommon, BtfType = "sock_common" };
+        }
+
+        return a;
+    }
+
     // kernel: check_func_arg()
     private void CheckFuncArg(int arg, ref CallMeta meta, HelperProto fn)
     {
@@ -293,6 +315,11 @@ internal sealed partial class VerifierEnv
         if (a.Type == ArgType.Anything)
         {
             return; // root: pointers may be passed as numbers
+        }
+
+        if (a.Type == ArgType.PtrToMapValue)
+        {
+            a = ResolveMapArgType(a, meta);
         }
 
         var reg = Reg(regno);
@@ -394,6 +421,12 @@ internal sealed partial class VerifierEnv
             case ArgType.PtrToConstStr:
                 CheckRegConstStr(reg, regno);
                 break;
+            case ArgType.KptrXchgDest:
+                ProcessKptrFunc(regno);
+                break;
+            case ArgType.PtrToPercpuBtfId:
+                RecordPercpuArg(reg);
+                break;
         }
     }
 
@@ -488,6 +521,8 @@ internal sealed partial class VerifierEnv
         ArgType.PtrToConstStr => [(RegType.PtrToMapValue, 0)],
         ArgType.PtrToTimer => [(RegType.PtrToMapValue, 0)],
         ArgType.PtrToDynptr => [(RegType.PtrToStack, 0), (RegType.ConstPtrToDynptr, 0)],
+        ArgType.KptrXchgDest => s_kptrXchgDestTypes,
+        ArgType.PtrToPercpuBtfId => s_percpuBtfPtrTypes,
         _ => [],
     };
 
@@ -518,10 +553,16 @@ internal sealed partial class VerifierEnv
                        RegTypeFlags.DynptrTypeXdp | RegTypeFlags.DynptrTypeSkbMeta);
         }
 
+        flags = KptrXchgArgFlags(fn.Id, regno, flags);
         foreach (var (t, f) in compatible)
         {
             if (reg.Type == t && flags == f)
             {
+                if (fn.Id == FuncKptrXchg && regno == 2)
+                {
+                    MapKptrMatchType(regno);
+                }
+
                 return;
             }
         }
@@ -595,7 +636,7 @@ internal sealed partial class VerifierEnv
                 return;
             case RegType.PtrToMapValue:
                 CheckMapAccessType(MapOf(reg), reg.Off, accessSize, write ? Access.Write : Access.Read);
-                CheckMapAccess(regno, reg.Off, accessSize, zeroSizeAllowed);
+                CheckMapAccess(regno, reg.Off, accessSize, zeroSizeAllowed, helper: true);
                 return;
             case RegType.PtrToMem:
                 if ((reg.Flags & RegTypeFlags.MemRdonly) != 0 && write)
@@ -1079,6 +1120,7 @@ internal sealed partial class VerifierEnv
     private void CallbackReturned(FuncState callee)
     {
         int callsite = callee.CallSite;
+        WidenImpreciseScalarsAtCallback(callsite); // prepare_func_exit(): widen_imprecise_scalars() for callbacks
         var caller = Func;
         int funcId = _insns[callsite].Imm;
         bool again = funcId != FuncLoop || (ulong)caller.CallbackDepth < caller.Regs[1].Bounds.UMax;

@@ -222,6 +222,12 @@ internal sealed partial class VerifierEnv
             Fail(RejectKind.Access, "calling kernel function {0} is not allowed", name);
         }
 
+        if (CheckObjKfuncCall(id))
+        {
+            _insnIdx++; // the allocation kfuncs (Verifier.Kptr.cs)
+            return;
+        }
+
         if (Kfuncs.NeedsDevice(id) && !Prog.DeviceBound)
         {
             Fail(RejectKind.Invalid, "metadata kfuncs require device-bound program");

@@ -314,7 +314,7 @@ internal sealed partial class VerifierEnv
         return r.Type is RegType.PtrToSocket or RegType.PtrToTcpSock or RegType.PtrToMapValue or RegType.PtrToMapKey or
             RegType.PtrToSockCommon or RegType.ConstPtrToMap ||
             (r.Type == RegType.PtrToMem && (r.Flags & RegTypeFlags.PtrUntrusted) == 0) ||
-            (r.Type == RegType.PtrToBtfId && (r.Flags & RegTypeFlags.PtrTrusted) != 0);
+            (r.Type == RegType.PtrToBtfId && IsTrustedReg(r));
     }
 
     // kernel: is_pkt_ptr_branch_taken()

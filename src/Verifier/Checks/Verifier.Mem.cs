@@ -215,7 +215,11 @@ internal sealed partial class VerifierEnv
             var map = MapOf(reg);
             CheckMapAccessType(map, off, size, t);
             CheckMapAccess(regno, off, size, zeroSizeAllowed: false);
-            if (t == Access.Read && valueRegno >= 0)
+            if (MapKptrFieldAt(reg, off) is { } kptrField)
+            {
+                CheckMapKptrAccess(valueRegno, kptrField);
+            }
+            else if (t == Access.Read && valueRegno >= 0)
             {
                 // a frozen read-only map's contents are known: track them as constants (bpf_map_direct_read)
                 if (reg.Bounds.VarOff.IsConst && map.Frozen && map.InitialData is { } data && map.Type == MapType.Array)
@@ -318,6 +322,10 @@ internal sealed partial class VerifierEnv
             {
                 MarkRegUnknown(ref Reg(valueRegno));
             }
+        }
+        else if (baseType == RegType.PtrToBtfId && !reg.MaybeNull && IsLocalObject(reg))
+        {
+            CheckLocalObjectAccess(regno, reg, off, size, t, valueRegno);
         }
         else if ((baseType == RegType.PtrToBtfId || baseType == RegType.ConstPtrToMap) && !reg.MaybeNull &&
                  t == Access.Read && off >= 0)
@@ -484,7 +492,7 @@ internal sealed partial class VerifierEnv
     }
 
     // kernel: check_map_access()
-    private void CheckMapAccess(int regno, int off, int size, bool zeroSizeAllowed)
+    private void CheckMapAccess(int regno, int off, int size, bool zeroSizeAllowed, bool helper = false)
     {
         var reg = Reg(regno);
         var map = MapOf(reg);
@@ -497,6 +505,8 @@ internal sealed partial class VerifierEnv
                 Fail(RejectKind.Access, Msg.SpinLockDirect);
             }
         }
+
+        CheckMapAccessKptrFields(reg, map, off, size, helper);
     }
 
     // kernel: check_mem_region_access(); prints the state first, as the kernel does.

@@ -23,6 +23,11 @@ namespace VethXdp.Verifier.Checks;
 //  - stack slots: MISC in O covers anything; ZERO or spilled scalars compare as scalars; spilled pointers as registers.
 // O's precision marks are final only once O is complete, which is why incomplete states never prune. When C is pruned,
 // O's precise registers are backtracked in C's history (propagate_precision), because C's ancestors now depend on them.
+// A checkpoint starts with every scalar imprecise (mark_all_scalars_imprecise): the marks it needs are exactly those
+// its own descendants backtrack into it before it completes, so inherited marks would only cost pruning.
+// A caller's frame is compared in the registers live at its call instruction (frame_insn_idx()): it resumes there.
+// The checkpoint list order, the add/miss/evict heuristics and the forced checkpoint after 40 jmp_history entries
+// are the kernel's; they decide only which states exist, never whether a comparison is sound.
 internal sealed partial class VerifierEnv
 {
     /// <summary>An explored state in the per-instruction list with its hit and miss counts.</summary>
@@ -34,8 +39,6 @@ internal sealed partial class VerifierEnv
 
         public int Miss { get; set; }
     }
-
-    private static readonly bool s_debugPrune = Environment.GetEnvironmentVariable("VETHXDP_DEBUG_PRUNE") == "1";
 
     /// <summary>A path whose jmp_history holds more entries than this forces a checkpoint (the kernel's
     /// "avoid accumulating infinitely long jmp history").</summary>
@@ -107,11 +110,6 @@ internal sealed partial class VerifierEnv
                         addNewState = false;
                     }
 
-                    if (s_debugPrune && _log.IsLevel2)
-                    {
-                        _log.Write($"DEBUG pending #{e.State.SavedId} hit {e.Hit} miss {e.Miss}\n");
-                    }
-
                     Miss(list, k, e, addNewState, insnIdx);
                     continue;
                 }
@@ -120,23 +118,12 @@ internal sealed partial class VerifierEnv
                 if (!PruningDisabled && StatesEqual(e.State, _cur, Exactness.NotExact))
                 {
                     e.Hit++;
-                    if (s_debugPrune && _log.IsLevel2)
-                    {
-                        _log.Write($"DEBUG matched saved#{e.State.SavedId}:");
-                        PrintVerifierState(e.State, e.State.CurFrame, printAll: true);
-                    }
 
                     // the pruned path depends on what the explored state found precise (propagate_precision); the
                     // instruction joins the path's history first, as a jump point would in the kernel
                     PushHistory(_insns[insnIdx]);
                     PropagatePrecision(e.State);
                     return true;
-                }
-
-                if (s_debugPrune && _log.IsLevel2)
-                {
-                    _log.Write($"DEBUG miss #{e.State.SavedId} hit {e.Hit} miss {e.Miss}:");
-                    PrintVerifierState(e.State, e.State.CurFrame, printAll: true);
                 }
 
                 Miss(list, k, e, addNewState, insnIdx);
@@ -177,10 +164,6 @@ internal sealed partial class VerifierEnv
         _cur.JmpHistoryCnt = 0;
         list.Add(new ExploredState(saved));
         MaybeEnterScc(saved);
-        if (s_debugPrune && _log.IsLevel2)
-        {
-            _log.Write($"DEBUG checkpoint #{saved.SavedId} at {insnIdx} jmps {_jmpsProcessed} insns {Stats.InsnProcessed}\n");
-        }
 
         Stats.TotalStates++;
         _curStates++;
@@ -294,6 +277,73 @@ internal sealed partial class VerifierEnv
 
             p = p.Parent;
         }
+    }
+
+    // kernel: find_prev_entry() + widen_imprecise_scalars(), as prepare_func_exit() runs them when a callback
+    // returns to its call instruction: against the nearest checkpoint still being explored at the call (the state
+    // this iteration started from), every scalar that is not precise in either and changed is forgotten (an unknown
+    // scalar), so that iterations converge instead of growing a range by one step each time. Sound: it only loses
+    // knowledge (the state covers more values); a scalar that decided anything would be precise.
+    private void WidenImpreciseScalarsAtCallback(int callsite)
+    {
+        VerifierState? prev = null;
+        for (var p = _cur.Parent; p is not null; p = p.Parent)
+        {
+            if (p.InsnIdx == callsite && p.Pending > 0 && p.CurFrame == _cur.CurFrame && SameCallsites(p, _cur))
+            {
+                prev = p;
+                break;
+            }
+        }
+
+        if (prev is null)
+        {
+            return;
+        }
+
+        var idmap = new IdMap();
+        for (int fr = prev.CurFrame; fr >= 0; fr--)
+        {
+            var fold = prev.Frames[fr]!;
+            var fcur = _cur.Frames[fr]!;
+            for (int i = 0; i < 11; i++)
+            {
+                MaybeWidenReg(fold.Regs[i], ref fcur.Regs[i], idmap);
+            }
+
+            int slots = Math.Min(fold.AllocatedStack, fcur.AllocatedStack) / 8;
+            for (int i = 0; i < slots; i++)
+            {
+                if (fold.Stack[i].IsSpill && fcur.Stack[i].IsSpill)
+                {
+                    MaybeWidenReg(fold.Stack[i].Spilled, ref fcur.Stack[i].Spilled, idmap);
+                }
+            }
+        }
+    }
+
+    private static bool SameCallsites(VerifierState a, VerifierState b)
+    {
+        for (int fr = a.CurFrame; fr >= 0; fr--)
+        {
+            if (a.Frames[fr]!.CallSite != b.Frames[fr]!.CallSite)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    // kernel: maybe_widen_reg()
+    private static void MaybeWidenReg(in RegState old, ref RegState cur, IdMap idmap)
+    {
+        if (old.Type != RegType.Scalar || cur.Type != RegType.Scalar || old.Precise || cur.Precise || RegsExact(old, cur, idmap))
+        {
+            return;
+        }
+
+        cur = RegState.UnknownScalar;
     }
 
     // --- loops (strongly connected components) ---------------------------------------------------------------------

@@ -25,6 +25,10 @@ internal sealed class ConcreteMachine
     public ulong[] Fp { get; } = new ulong[BpfInterpreter.MaxCallFrames];
 
     public MapSet? Maps { get; set; }
+
+    /// <summary>The run depth of the state's frame 0 (not 0 for a global function verified on its own), which
+    /// <c>fp</c> pointers' frame numbers are relative to.</summary>
+    public int FrameBase { get; set; }
 }
 
 /// <summary>The concrete side of the recorded-state property: is a concrete register value inside a recorded abstract
@@ -69,17 +73,24 @@ internal static class RecordedStateChecker
                 start = m.DataEnd;
                 break;
             case RegType.PtrToStack:
-                if ((uint)a.Frameno >= (uint)m.Fp.Length || m.Fp[a.Frameno] == 0)
+                int frame = a.Frameno + m.FrameBase;
+                if ((uint)frame >= (uint)m.Fp.Length || m.Fp[frame] == 0)
                 {
                     return $"= {Hex(v)} points into frame {a.Frameno}'s stack, a frame the run has not entered";
                 }
 
-                start = m.Fp[a.Frameno];
+                start = m.Fp[frame];
                 break;
             case RegType.ConstPtrToMap:
-                if (m.Maps is not { } maps || (uint)a.MapIndex >= (uint)maps.Count)
+                if (m.Maps is not { } maps)
                 {
-                    return $"map_ptr to map {a.MapIndex}, which the run does not have";
+                    return $"map_ptr to map {a.MapIndex}, but the run has no maps";
+                }
+
+                if ((uint)a.MapIndex >= (uint)maps.Count)
+                {
+                    // an inner map's template (from a map-in-map lookup): any of the object's maps may be it
+                    return IsMapHandle(maps, v) ? null : $"= {Hex(v)}: map_ptr to an inner map, but no map has this handle";
                 }
 
                 return v == maps[a.MapIndex].Handle && a.Off == 0 && a.BoundsContain(0)
@@ -131,6 +142,12 @@ internal static class RecordedStateChecker
         }
 
         var map = maps[a.MapIndex];
+        if (map.Type is MapType.ArrayOfMaps or MapType.HashOfMaps)
+        {
+            // a map-in-map lookup before its NULL check: the "value" is the inner map itself
+            return a.Off == 0 && IsMapHandle(maps, v) ? null : $"= {Hex(v)}: a lookup in map-in-map {a.MapIndex}, but no map has this handle";
+        }
+
         ulong stride = Math.Max(8, ((ulong)map.Spec.ValueSize + 7) & ~7UL);
         foreach (var region in map.ValueRegions)
         {
@@ -144,6 +161,19 @@ internal static class RecordedStateChecker
         }
 
         return $"= {Hex(v)} is not off {a.Off} + var into any value of map {a.MapIndex} ({Describe(a)})";
+    }
+
+    private static bool IsMapHandle(MapSet maps, ulong v)
+    {
+        foreach (var map in maps)
+        {
+            if (map.Handle == v)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Null when every initialised register of <paramref name="s"/> holds the concrete value in
@@ -264,7 +294,7 @@ internal static class RecordedStateChecker
     {
         using var runner = new XdpRunner(obj, name);
         var vm = ((InterpreterEngine)runner.Engine).Interpreter;
-        var tracer = new RecordedStateTracer(result, obj.Maps);
+        var tracer = new RecordedStateTracer(result, obj.Maps) { Program = runner.Executable };
         vm.Tracer = tracer;
         try
         {
@@ -294,6 +324,9 @@ internal sealed class RecordedStateTracer(VerificationResult result, MapSet maps
     private readonly Dictionary<long, (ulong Data, ulong DataEnd, ulong DataMeta)> _beforeCalls = [];
 
     public ConcreteMachine Machine { get; } = new() { Maps = maps };
+
+    /// <summary>The program whose instructions are checked (others, reached by tail calls, are not), or null for all.</summary>
+    public ExecutableProgram? Program { get; init; }
 
     /// <summary>The first few failures, readable.</summary>
     public List<string> Failures { get; } = [];
@@ -352,6 +385,11 @@ internal sealed class RecordedStateTracer(VerificationResult result, MapSet maps
 
     public void OnStep(in TraceStep step)
     {
+        if (Program is not null && !ReferenceEquals(step.Program, Program))
+        {
+            return; // a tail call's target: its states are another verification's
+        }
+
         Steps++;
         var m = Machine;
         if (step.Context is { } c)
@@ -375,10 +413,13 @@ internal sealed class RecordedStateTracer(VerificationResult result, MapSet maps
         _entry[step.Depth + 1] = step.Call == TraceCallKind.Local ? (int)step.CallId : -1;
         foreach (var s in result.StatesAt(step.Pc))
         {
-            if (s.Frame != step.Depth - BaseDepth(s.EntryInsn, step.Depth))
+            int frameBase = BaseDepth(s.EntryInsn, step.Depth);
+            if (frameBase < 0 || s.Frame != step.Depth - frameBase)
             {
                 continue;
             }
+
+            m.FrameBase = frameBase;
 
             any = true;
             var why = RecordedStateChecker.FirstMismatch(s, step.Before, m, stackFp);
