@@ -50,18 +50,36 @@ public enum FrameEnd
     /// <summary>A bridge freed the skb: its destination is behind the port it came in on (br_forward() with no hairpin
     /// mode), its source is not a valid address, it is over the port's MTU, or a flood found no port.</summary>
     BridgeDrop,
+
+    /// <summary>kfree_skb_reason(SKB_DROP_REASON_OTHERHOST): ip_rcv_core() / ip6_rcv_core() drop an skb whose
+    /// pkt_type eth_type_trans() set to PACKET_OTHERHOST (unicast to another address).</summary>
+    OtherHost,
+
+    /// <summary>SKB_DROP_REASON_IP_INHDR: an IPv4/IPv6 header that fails ip_rcv_core()'s checks (short, version,
+    /// ihl, tot_len below ihl).</summary>
+    IpInHdr,
+
+    /// <summary>SKB_DROP_REASON_IP_CSUM: an IPv4 header whose checksum (ip_fast_csum) is not zero.</summary>
+    IpCsum,
+
+    /// <summary>SKB_DROP_REASON_PKT_TOO_SMALL: an skb shorter than the IP header's total length.</summary>
+    PktTooSmall,
+
+    /// <summary>SKB_DROP_REASON_UNHANDLED_PROTO: no packet type handler for skb->protocol (rx_nohandler).</summary>
+    UnhandledProto,
 }
 
 /// <summary>The names of <see cref="FrameEnd"/> as results spell them.</summary>
 public static class FrameEnds
 {
     /// <summary>Number of ends.</summary>
-    public const int Count = (int)FrameEnd.BridgeDrop + 1; // xsk: was RxMissed + 1
+    public const int Count = (int)FrameEnd.UnhandledProto + 1; // xsk: was RxMissed + 1
 
     private static readonly string[] s_names =
     [
         "stack", "wire", "xdp_drop", "xdp_aborted", "xdp_redirect_err", "xdp_xmit_err", "xdp_tx_err",
         "broadcast_no_target", "tx_dropped", "backlog_drop", "rx_missed", "xsk", "bridge_drop", // xsk: "xsk"
+        "otherhost", "ip_inhdr", "ip_csum", "pkt_too_small", "unhandled_proto", // skb: SKB_DROP_REASON_* in lower case
     ];
 
     /// <summary>The name of <paramref name="end"/>.</summary>

@@ -54,6 +54,11 @@ public abstract class NetDevice : INetDevice
     /// <summary>GRO requested (NETIF_F_GRO in the wanted features).</summary>
     public bool Gro { get; set; }
 
+    /// <summary>dev->dev_addr as a 48-bit number (00:11:22:33:44:55 is 0x001122334455); 0 when the scenario gives the
+    /// device no address, in which case eth_type_trans() takes every unicast frame as PACKET_HOST
+    /// (docs/differences.md "skb").</summary>
+    public ulong DevAddr { get; set; }
+
     /// <summary>The bridge this device is a port of (ip link set DEV master BR), or null: its rx_handler then takes
     /// every skb the device passes up.</summary>
     public Bridge.BridgeDevice? Master { get; internal set; }

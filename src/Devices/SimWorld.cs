@@ -45,6 +45,9 @@ public sealed class SimWorld : INetDeviceResolver, IDisposable
     /// <summary>The devices, loopback first.</summary>
     public IReadOnlyList<NetDevice> Devices => _devices;
 
+    /// <summary>The sk_buff records, one per frame of <see cref="Pool"/> (after <see cref="Seal"/>).</summary>
+    internal Skb.SkbHeads Skbs { get; private set; } = null!;
+
     /// <summary>The frame pool (after <see cref="Seal"/>).</summary>
     public FramePool Pool => _pool ?? throw new InvalidOperationException("the world is not sealed");
 
@@ -246,6 +249,7 @@ public sealed class SimWorld : INetDeviceResolver, IDisposable
         }
 
         _pool = new FramePool(CpuCount, framesPerCpu);
+        Skbs = new Skb.SkbHeads(CpuCount * framesPerCpu);
         _cpus = new NapiContext[CpuCount];
         for (int c = 0; c < CpuCount; c++)
         {

@@ -35,8 +35,9 @@ public sealed record VerifierOptions
     public bool RecordStates { get; init; }
 
     /// <summary>Never prune: explore every path to its exit or rejection, even where an explored state already covers
-    /// it. Not a kernel feature: verdicts agree with the kernel's except that a program may now exceed the
-    /// 1,000,000-instruction limit (-E2BIG) where the kernel prunes its way through. With pruning, a path cut at a
+    /// it (this includes the convergence check of callbacks). Not a kernel feature: verdicts agree with the kernel's
+    /// except that a program with loops, callbacks or many branches may now exceed the 1,000,000-instruction limit
+    /// (-E2BIG) where the kernel prunes its way through. With pruning, a path cut at a
     /// prune point continues, at run time, under an older state whose imprecise scalars need not contain its
     /// values; without it, every executed instruction has a recorded state that contains the run's registers.</summary>
     public bool DisablePruning { get; init; }
@@ -69,7 +70,8 @@ public sealed class VerificationResult
     /// <summary>The program type verified.</summary>
     public ProgramType Type { get; }
 
-    /// <summary>True when the states were recorded (<see cref="VerifierOptions.RecordStates"/>).</summary>
+    /// <summary>True when the states were recorded (<see cref="VerifierOptions.RecordStates"/>, and the program got
+    /// past the instruction and control-flow checks, which run before any state exists).</summary>
     public bool HasRecordedStates => Recorder is not null;
 
     /// <summary>The number of distinct states recorded over all instructions (0 when not recording).</summary>

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using VethXdp.Devices.Frames;
 using VethXdp.Devices.Napi;
@@ -16,7 +17,8 @@ namespace VethXdp.Devices.Bridge;
 public sealed class BridgeDevice : NetDevice
 {
     private readonly List<NetDevice> _ports = [];
-    private readonly Dictionary<ulong, NetDevice> _fdb = [];
+    // The fdb: net_bridge_fdb_key {addr, vlan_id} as addr | vid << 48 (vid 0: no VLAN filtering) -> the entry.
+    private readonly Dictionary<ulong, FdbEntry> _fdb = [];
 
     /// <summary>A bridge named <paramref name="name"/> (ip link add NAME type bridge).</summary>
     public BridgeDevice(string name, int ifindex, uint mtu = 1500)
@@ -43,7 +45,7 @@ public sealed class BridgeDevice : NetDevice
     public IReadOnlyList<NetDevice> Ports => _ports;
 
     /// <summary>The learnt table: MAC (6 bytes, big-endian in a ulong) -> the port's ifindex.</summary>
-    public IReadOnlyDictionary<ulong, int> Fdb => _fdb.ToDictionary(kv => kv.Key, kv => kv.Value.Ifindex);
+    public IReadOnlyDictionary<ulong, int> Fdb => _fdb.ToDictionary(kv => kv.Key, kv => kv.Value.Dst.Ifindex);
 
     internal ulong Forwarded => Sum(StatForwarded);
 
@@ -89,12 +91,20 @@ public sealed class BridgeDevice : NetDevice
         {
             // is_link_local_ether_addr() other than 01:80:c2:00:00:00 with STP off: learnt, then RX_HANDLER_PASS (the
             // port's own stack); pause frames (…:01) are dropped.
-            Learn(source, port);
-            cpu.End(skb, (dest & 0xf) == 1 ? FrameEnd.BridgeDrop : FrameEnd.Stack);
+            Learn(cpu, source, port);
+            if ((dest & 0xf) == 1)
+            {
+                cpu.End(skb, FrameEnd.BridgeDrop);
+            }
+            else
+            {
+                cpu.DeliverPtype(port, skb);
+            }
+
             return;
         }
 
-        Learn(source, port);
+        Learn(cpu, source, port);
         if ((eth[0] & 1) != 0)
         {
             // broadcast, or multicast with no snooped group: flooded, and up the bridge's stack (local_rcv)
@@ -107,8 +117,16 @@ public sealed class BridgeDevice : NetDevice
             return;
         }
 
-        if (_fdb.TryGetValue(dest, out var to))
+        ref var dst = ref CollectionsMarshal.GetValueRefOrNullRef(_fdb, dest | ((ulong)Vid << 48));
+        if (!Unsafe.IsNullRef(ref dst))
         {
+            // br_fdb_find_rcu(): the entry's 'used' stamp, then br_forward()
+            var to = dst.Dst;
+            if (dst.Used != cpu.ClockNs)
+            {
+                dst.Used = cpu.ClockNs;
+            }
+
             // br_forward(): should_deliver() refuses the ingress port (no hairpin mode): the skb is freed
             if (ReferenceEquals(to, port))
             {
@@ -124,11 +142,36 @@ public sealed class BridgeDevice : NetDevice
         Flood(cpu, port, skb, localRcv: false);
     }
 
-    // kernel: br_fdb_update(): a new address, or one that moved to another port
-    private void Learn(ulong source, NetDevice port)
+    // kernel: br_fdb_update(): a new entry for {address, vid}, or the port and 'updated' stamp of the one there
+    private void Learn(NapiContext cpu, ulong source, NetDevice port)
     {
-        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_fdb, source, out _);
-        slot = port;
+        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_fdb, source | ((ulong)Vid << 48), out bool exists);
+        if (!exists)
+        {
+            slot = new FdbEntry { Dst = port, Updated = cpu.ClockNs, Used = cpu.ClockNs };
+            return;
+        }
+
+        if (!ReferenceEquals(slot.Dst, port))
+        {
+            slot.Dst = port;
+        }
+
+        if (slot.Updated != cpu.ClockNs)
+        {
+            slot.Updated = cpu.ClockNs;
+        }
+    }
+
+    // br_allowed_ingress() with VLAN filtering off: every frame is in vid 0
+    private const ushort Vid = 0;
+
+    // struct net_bridge_fdb_entry: the port, and the 'updated' / 'used' stamps (ns of the simulated clock)
+    private struct FdbEntry
+    {
+        public NetDevice Dst;
+        public ulong Updated;
+        public ulong Used;
     }
 
     // kernel: br_flood(): every port but the ingress one, a clone for each but the last; local_rcv: the skb also goes
@@ -182,7 +225,7 @@ public sealed class BridgeDevice : NetDevice
     {
         Count(cpu.Id, StatLPackets, 1);
         Count(cpu.Id, StatLBytes, (ulong)(skb.Length - HardHeaderLen));
-        cpu.End(skb, FrameEnd.Stack);
+        cpu.NetifReceiveSkb(this, skb with { Ifindex = Ifindex }, runGeneric: false);
     }
 
     // kernel: __br_forward() -> br_dev_queue_push_xmit() -> dev_queue_xmit() on the port
@@ -195,7 +238,7 @@ public sealed class BridgeDevice : NetDevice
             return;
         }
 
-        if (!port.StartXmit(cpu, skb with { Ifindex = port.Ifindex, Skb = true }))
+        if (!cpu.DevQueueXmit(port, skb))
         {
             port.Count(cpu.Id, StatDropped, 1);
             cpu.End(skb, FrameEnd.TxDropped);
@@ -210,9 +253,9 @@ public sealed class BridgeDevice : NetDevice
         Count(cpu.Id, StatTxPackets, 1);
         Count(cpu.Id, StatTxBytes, skb.Length);
         var eth = cpu.Pool.Data(skb);
-        if (eth.Length >= HardHeaderLen && (eth[0] & 1) == 0 && _fdb.TryGetValue(Mac(eth), out var to))
+        if (eth.Length >= HardHeaderLen && (eth[0] & 1) == 0 && _fdb.TryGetValue(Mac(eth) | ((ulong)Vid << 48), out var to))
         {
-            Xmit(cpu, to, skb);
+            Xmit(cpu, to.Dst, skb);
         }
         else
         {

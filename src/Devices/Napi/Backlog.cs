@@ -16,7 +16,7 @@ internal sealed class Backlog : NapiInstance
 
     internal override int Poll(NapiContext cpu, int budget)
     {
-        // kernel: process_backlog()
+        // kernel: process_backlog(): each skb of input_pkt_queue to __netif_receive_skb(), 64 (dev_rx_weight) a poll
         int done = 0;
         while (done < budget && Ring.TryDequeue(out var skb))
         {
@@ -28,7 +28,7 @@ internal sealed class Backlog : NapiInstance
                 continue;
             }
 
-            cpu.ReceiveSkb(dev, skb, dev.Generic is not null);
+            cpu.NetifReceiveSkb(dev, skb, dev.Generic is not null);
         }
 
         return done;

@@ -11,7 +11,7 @@ namespace VethXdp.Devices.Napi;
 /// <remarks>Everything here runs on the worker thread that owns the CPU; CPUs that share a ring run on the same
 /// worker (see <see cref="Simulator"/>), so nothing needs a lock and the counters do not depend on thread timing.
 /// Nothing on the per-frame paths allocates.</remarks>
-public sealed unsafe class NapiContext
+public sealed unsafe partial class NapiContext
 {
     /// <summary>netdev_budget: frames one net_rx_action may process.</summary>
     public const int NetdevBudget = 300;
@@ -107,6 +107,11 @@ public sealed unsafe class NapiContext
     /// <summary>Frees <paramref name="d"/>'s frame; it ended as <paramref name="end"/>.</summary>
     public void End(in XdpDesc d, FrameEnd end)
     {
+        if (d.Skb)
+        {
+            FreeSkb(d, end);
+        }
+
         Pool.Free(d.Frame);
         Ends[(int)end]++;
     }
@@ -176,6 +181,10 @@ public sealed unsafe class NapiContext
         {
             var napi = Take();
             int work = napi.Poll(this, NapiWeight);
+            if (napi.Gro.Pending)
+            {
+                NapiGroFlush(napi);
+            }
             budget -= work;
             total += work;
             if (work == NapiWeight)
@@ -509,6 +518,11 @@ public sealed unsafe class NapiContext
 
         Buffer.MemoryCopy(Pool.FrameStart(d.Frame) + d.Headroom, Pool.FrameStart(f) + d.Headroom, FramePool.FrameSize - d.Headroom, d.Length);
         clone = d with { Frame = f };
+        if (d.Skb)
+        {
+            MoveSkbHead(d.Frame, f, 0, keepSource: true);
+        }
+
         Cloned++;
         return true;
     }
@@ -524,6 +538,11 @@ public sealed unsafe class NapiContext
         }
 
         Buffer.MemoryCopy(Pool.FrameStart(d.Frame) + d.Headroom, Pool.FrameStart(f) + FramePool.Headroom, FramePool.FrameSize - FramePool.Headroom, d.Length);
+        if (d.Skb)
+        {
+            MoveSkbHead(d.Frame, f, FramePool.Headroom - d.Headroom, keepSource: false);
+        }
+
         Pool.Free(d.Frame);
         d = d with { Frame = f, Headroom = FramePool.Headroom };
         HeadroomCopies++;
@@ -532,9 +551,9 @@ public sealed unsafe class NapiContext
 
     // ---- the skb side: generic XDP, the stack, netif_rx ----
 
-    /// <summary>netif_receive_skb() on <paramref name="dev"/>: generic XDP when attached (and
-    /// <paramref name="runGeneric"/>), then the stack.</summary>
-    internal void ReceiveSkb(NetDevice dev, XdpDesc skb, bool runGeneric)
+    // __netif_receive_skb_core() from do_xdp_generic() on: generic XDP when attached (and runGeneric), then the
+    // rx_handler or the packet type.
+    private void ReceiveSkb(NetDevice dev, XdpDesc skb, bool runGeneric)
     {
         var generic = runGeneric ? dev.Generic : null;
         if (generic is null)
@@ -542,6 +561,10 @@ public sealed unsafe class NapiContext
             DeliverUp(dev, skb);
             return;
         }
+
+        ref var head = ref Skbs[skb.Frame];
+        ushort origProto = head.Protocol;
+        byte origPktType = head.PktType;
 
         // kernel: do_xdp_generic() -> netif_receive_generic_xdp(): 256 bytes of headroom, copying when short.
         if (skb.Headroom < FramePool.Headroom && !CopyToFreshFrame(ref skb))
@@ -555,6 +578,7 @@ public sealed unsafe class NapiContext
         switch ((XdpAction)act)
         {
             case XdpAction.Pass:
+                SkbAfterXdp(dev, ref skb, onlyIfChanged: true, origProto, origPktType);
                 DeliverUp(dev, skb);
                 break;
             case XdpAction.Tx:
@@ -588,7 +612,7 @@ public sealed unsafe class NapiContext
             return;
         }
 
-        End(skb, FrameEnd.Stack);
+        DeliverPtype(dev, skb);
     }
 
     /// <summary>skb_clone() / xdpf_clone(): a copy of <paramref name="d"/> in a fresh frame of this CPU, counted as

@@ -9,6 +9,9 @@ public abstract class NapiInstance
     /// <summary>NAPI_STATE_SCHED: on a poll list (or being polled).</summary>
     internal bool Scheduled;
 
+    /// <summary>This NAPI's GRO state: the held flows (napi->gro_hash) and the rx_list batch.</summary>
+    internal readonly GroNapi Gro = new();
+
     /// <summary>The poll function: processes up to <paramref name="budget"/> frames; returns how many.</summary>
     internal abstract int Poll(NapiContext cpu, int budget);
 

@@ -52,7 +52,7 @@ public sealed class NicRxQueue : NapiInstance
             if (native is null)
             {
                 // No driver program: an skb goes up (generic XDP, if attached, runs there).
-                cpu.ReceiveSkb(Nic, d with { Skb = true, Ifindex = Nic.Ifindex }, generic is not null);
+                cpu.NapiGroReceive(this, Nic, d with { Ifindex = Nic.Ifindex }, Index, generic is not null);
                 continue;
             }
 
@@ -61,7 +61,7 @@ public sealed class NicRxQueue : NapiInstance
             switch ((XdpAction)act)
             {
                 case XdpAction.Pass:
-                    cpu.ReceiveSkb(Nic, d with { Skb = true, Ifindex = Nic.Ifindex }, runGeneric: false);
+                    cpu.NapiGroReceive(this, Nic, d with { Ifindex = Nic.Ifindex }, Index, runGeneric: false);
                     break;
                 case XdpAction.Tx:
                     if (TxRing.TryEnqueue(d))

@@ -134,7 +134,9 @@ public sealed class VethDevice : NetDevice
         }
 
         int rxq = cpu.Id % TxQueueCount;
-        var forwarded = skb with { Ifindex = rcv.Ifindex, Skb = true };
+        // veth_forward_skb() -> __dev_forward_skb(): scrubbed and eth_type_trans()'d for the peer
+        var forwarded = skb;
+        cpu.DevForwardSkb(rcv, ref forwarded);
         if (rxq < rcv.Rq.Length && rcv.NapiEnabled)
         {
             var rq = rcv.Rq[rxq];

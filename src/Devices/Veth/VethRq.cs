@@ -44,8 +44,9 @@ public sealed class VethRq : NapiInstance
             XdpBytes += d.Length;
             if (prog is null)
             {
-                // No program: the frame becomes an skb (veth_build_skb) and goes through GRO into the stack.
-                cpu.ReceiveSkb(Dev, d with { Skb = true, Ifindex = Dev.Ifindex }, generic);
+                // No program: an skb as it came (veth_xdp_rcv_skb), or one built around the xdp_frame
+                // (veth_xdp_rcv_one -> xdp_build_skb_from_frame), through GRO into the stack.
+                cpu.NapiGroReceive(this, Dev, d with { Ifindex = Dev.Ifindex }, Index, generic);
                 continue;
             }
 
@@ -60,7 +61,7 @@ public sealed class VethRq : NapiInstance
             switch ((XdpAction)act)
             {
                 case XdpAction.Pass:
-                    cpu.ReceiveSkb(Dev, d with { Skb = true, Ifindex = Dev.Ifindex }, runGeneric: false);
+                    cpu.VethXdpPass(this, Dev, d with { Ifindex = Dev.Ifindex }, Index);
                     break;
                 case XdpAction.Tx:
                     tx++;

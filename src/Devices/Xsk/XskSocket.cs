@@ -299,7 +299,7 @@ public sealed unsafe class XskSocket
 
             // kernel: xsk_build_skb(): copy the descriptor's bytes into a fresh skb (NET_SKB_PAD of headroom)
             Buffer.MemoryCopy(Umem.Area + desc.Addr, pool.FrameStart(frame) + NetSkbPad, FramePool.FrameSize - NetSkbPad, desc.Len);
-            var skb = new XdpDesc(frame, NetSkbPad, (ushort)desc.Len, dev.Ifindex, Skb: true);
+            var skb = cpu.XskBuildSkb(dev, frame, NetSkbPad, (int)desc.Len, (int)QueueId);
             _txQ.ConsRelease();
             TxFrames++;
             _hub.CountTransmitted(cpu.Id);

@@ -227,7 +227,23 @@ public static class CfgCheck
     /// <param name="slots">The instruction slots.</param>
     /// <param name="options">The loader's capabilities (root by default).</param>
     /// <param name="log">The log to write to, or null.</param>
-    public static CfgResult Check(ReadOnlySpan<Instruction> slots, CfgOptions? options = null, VerifierLog? log = null)
+    public static CfgResult Check(ReadOnlySpan<Instruction> slots, CfgOptions? options = null, VerifierLog? log = null) =>
+        CheckCore(slots, options, log, subprogsOnly: false);
+
+    /// <summary>Only the passes Linux runs before <c>resolve_pseudo_ldimm64</c>: <c>add_subprog_and_kfunc</c> and
+    /// <c>check_subprogs</c>. The first failure (logged), or null.</summary>
+    internal static VerifierError? CheckSubprogs(ReadOnlySpan<Instruction> slots, VerifierLog log)
+    {
+        if (slots.Length == 0)
+        {
+            return null; // bpf_prog_load refuses an empty program before the verifier runs; Check reports it
+        }
+
+        var probe = CheckCore(slots, CfgOptions.Root, VerifierLog.Disabled, subprogsOnly: true);
+        return probe.Ok ? null : CheckCore(slots, CfgOptions.Root, log, subprogsOnly: true).Error;
+    }
+
+    private static CfgResult CheckCore(ReadOnlySpan<Instruction> slots, CfgOptions? options, VerifierLog? log, bool subprogsOnly)
     {
         options ??= CfgOptions.Root;
         log ??= VerifierLog.Disabled;
@@ -355,6 +371,11 @@ public static class CfgCheck
                     subEnd = subprogs[cur].End;
                 }
             }
+        }
+
+        if (subprogsOnly)
+        {
+            return new CfgResult(null, subprogs, backEdges, prune, jmp, force, callsCb);
         }
 
         // --- check_cfg: non-recursive DFS from insn 0 --------------------------------------------------------------

@@ -304,6 +304,10 @@ public static class LiveRegs
                         {
                             nargs = proto.ArgCount;
                         }
+                        else if (insn.SrcReg == 2)
+                        {
+                            nargs = KfuncProtos.ArgCount((KfuncId)insn.Imm);
+                        }
 
                         ushort u = 0;
                         for (int a = 1; a <= nargs; a++)

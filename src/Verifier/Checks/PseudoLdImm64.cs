@@ -1,3 +1,4 @@
+using VethXdp.Verifier.Cfg;
 using VethXdp.Verifier.Log;
 using VethXdp.Vm.Isa;
 using VethXdp.Vm.Maps;
@@ -11,6 +12,13 @@ internal static class PseudoLdImm64
     /// <summary>Returns the first problem (and logs it), or null.</summary>
     public static VerifierError? Check(Instruction[] insns, IReadOnlyList<MapSpec> maps, VerifierLog log)
     {
+        // bpf_check() runs add_subprog_and_kfunc and check_subprogs first ("last insn is not an exit or jmp", jumps
+        // out of a function); the control-flow pass repeats them later, silently once they passed
+        if (CfgCheck.CheckSubprogs(insns, log) is { } subprogError)
+        {
+            return subprogError;
+        }
+
         VerifierError Fail(int insn, RejectKind kind, string msg)
         {
             log.WriteLine(msg);

@@ -7,17 +7,16 @@ namespace VethXdp.Verifier.Checks;
 /// <summary>Keeps, per instruction, the distinct abstract states paths reached it in
 /// (<see cref="VerifierOptions.RecordStates"/>). Exists only when asked for: the main loop's cost without it is one
 /// null test per instruction.</summary>
-/// <remarks>Each distinct state costs about a kilobyte plus its stack; identical states (the common case after a branch on a value
-/// that nothing later reads) are kept once.</remarks>
+/// <remarks>Each distinct state costs about a kilobyte plus its stack; identical states (the common case after a
+/// branch on a value that nothing later reads) are kept once.</remarks>
 internal sealed class StateRecorder
 {
     private static readonly ReadOnlyCollection<RecordedState> s_none = new([]);
 
+    private readonly int[] _subprogStarts;
     private HashSet<RecordedState>?[]? _seen;
     private List<RecordedState>?[]? _byInsn;
     private ReadOnlyCollection<RecordedState>[]? _frozen;
-
-    private readonly int[] _subprogStarts;
 
     public StateRecorder(int insnCount, int[] subprogStarts)
     {
@@ -48,7 +47,8 @@ internal sealed class StateRecorder
             }
         }
 
-        var state = new RecordedState(insn, vs.CurFrame, f.CallSite, f.Subprogno, EntryInsn(vs.Frames[0]!.Subprogno), regs.MoveToImmutable(), stack.ToImmutable());
+        int entry = EntryInsn(vs.Frames[0]!.Subprogno);
+        var state = new RecordedState(insn, vs.CurFrame, f.CallSite, f.Subprogno, entry, regs.MoveToImmutable(), stack.ToImmutable());
         var seen = _seen![insn] ??= [];
         if (seen.Add(state))
         {

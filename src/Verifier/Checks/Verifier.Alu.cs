@@ -331,6 +331,7 @@ internal sealed partial class VerifierEnv
                     result.Bounds.UMax = pb.UMax;
                     result.Bounds.VarOff = pb.VarOff;
                     result.Off = (int)(ptr.Off + sminVal);
+                    ForgetPktEndMark(ref result);
                     break;
                 }
 
@@ -387,6 +388,7 @@ internal sealed partial class VerifierEnv
                     result.Bounds.UMax = pb.UMax;
                     result.Bounds.VarOff = pb.VarOff;
                     result.Off = (int)(ptr.Off - sminVal);
+                    ForgetPktEndMark(ref result);
                     break;
                 }
 
@@ -416,8 +418,8 @@ internal sealed partial class VerifierEnv
                 if (ptr.IsPktPointer)
                 {
                     result.Id = NewId();
-                    // a known non-negative subtrahend keeps the range already proven
-                    if (sminVal < 0)
+                    // a known non-negative subtrahend keeps the range already proven (not a pkt_end mark: below)
+                    if (sminVal < 0 || result.Range < 0)
                     {
                         result.Range = 0;
                     }
@@ -477,6 +479,20 @@ internal sealed partial class VerifierEnv
         if (smin >= MaxVarOff || smin <= -MaxVarOff)
         {
             Fail(RejectKind.Invalid, Msg.ValueOutOfBounds, smin, RegTypeText(ptrType));
+        }
+    }
+
+    // A deliberate difference from Linux 6.18 (docs/differences.md): there a packet pointer keeps the AT_PKT_END /
+    // BEYOND_PKT_END mark (a negative range, set by a `pkt > pkt_end` branch) when a constant is added or subtracted,
+    // so after `r4 += -34` a later `if r4 > pkt_end` is still taken as always true and the fall-through, which can run,
+    // is never checked (a 20-byte packet reaches an unchecked read there). The mark describes the pointer it was set
+    // on, not one moved from it: moving the pointer keeps what is proven about the packet (the range 0 = nothing) and
+    // drops the mark. Later kernels drop it too.
+    private static void ForgetPktEndMark(ref RegState reg)
+    {
+        if (reg.IsPktPointer && reg.Range < 0)
+        {
+            reg.Range = 0;
         }
     }
 }

@@ -321,6 +321,13 @@ internal sealed partial class VerifierEnv
             Fail(RejectKind.Access, "Possibly NULL pointer passed to trusted arg0");
         }
 
+        // KF_ARG_PTR_TO_ALLOC_BTF_ID of a KF_RELEASE kfunc: the pointer must be owned (a pointer read back from the
+        // map, MEM_RCU, is not)
+        if (reg.Type == RegType.PtrToBtfId && !IsTrustedReg(reg))
+        {
+            Fail(RejectKind.Invalid, "R1 must be referenced or trusted");
+        }
+
         var expected = RegTypeFlags.MemAlloc | (percpu ? RegTypeFlags.MemPercpu : 0);
         if (reg.Type != RegType.PtrToBtfId || reg.Flags != expected)
         {
@@ -390,17 +397,20 @@ internal sealed partial class VerifierEnv
         var reg = Reg(regno);
         var field = _kptrField ?? throw new VerifierBugException("bpf_kptr_xchg without its kptr field");
         var perm = RegTypeFlags.MaybeNull | RegTypeFlags.MemAlloc | (field.Percpu ? RegTypeFlags.MemPercpu : 0);
+        // the register's type name is printed only once its type and flags have passed
+        string regName = string.Empty;
         bool ok = reg.Type == RegType.PtrToBtfId && (reg.Flags & ~perm) == 0;
         if (ok)
         {
+            regName = reg.BtfType ?? string.Empty;
             CheckPtrOffReg(reg, regno, fixedOffOk: true);
             ok = reg.Off == 0 && reg.BtfType == field.TypeName;
         }
 
         if (!ok)
         {
-            string regName = reg.Type == RegType.PtrToBtfId ? reg.BtfType ?? string.Empty : string.Empty;
-            Fail(RejectKind.Invalid, "invalid kptr access, R{0} type={1}{2} expected={3}{4}", regno, RegTypeText(reg),
+            // map_kptr_match_type() says -EINVAL, but check_reg_type() returns -EACCES for it
+            Fail(RejectKind.Access, "invalid kptr access, R{0} type={1}{2} expected={3}{4}", regno, RegTypeText(reg),
                 regName, RegTypeText(RegType.PtrToBtfId, 0), field.TypeName);
         }
     }

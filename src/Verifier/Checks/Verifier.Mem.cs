@@ -327,6 +327,17 @@ internal sealed partial class VerifierEnv
         {
             CheckLocalObjectAccess(regno, reg, off, size, t, valueRegno);
         }
+        else if (baseType == RegType.ConstPtrToMap && !reg.MaybeNull && (off < 0 || t != Access.Read) &&
+                 MapBtfName(MapOf(reg).Type) is { } mapStruct)
+        {
+            // kernel: check_ptr_to_map_access(): the map is read as its kernel struct (struct bpf_array, ...)
+            if (off < 0)
+            {
+                Fail(RejectKind.Access, "R{0} is {1} invalid negative access: off={2}", regno, mapStruct, off);
+            }
+
+            Fail(RejectKind.Access, "only read from {0} is supported", mapStruct);
+        }
         else if ((baseType == RegType.PtrToBtfId || baseType == RegType.ConstPtrToMap) && !reg.MaybeNull &&
                  t == Access.Read && off >= 0)
         {
@@ -357,6 +368,26 @@ internal sealed partial class VerifierEnv
             }
         }
     }
+
+    // the struct behind each map type's map_btf_id (the kernel's BTF_ID_LIST_SINGLE in each map implementation);
+    // null where we do not know it (those accesses keep the generic message)
+    private static string? MapBtfName(MapType type) => type switch
+    {
+        MapType.Array or MapType.PercpuArray or MapType.ProgArray or MapType.PerfEventArray or MapType.CgroupArray or
+            MapType.ArrayOfMaps => "bpf_array",
+        MapType.Hash or MapType.PercpuHash or MapType.LruHash or MapType.LruPercpuHash or MapType.HashOfMaps => "bpf_htab",
+        MapType.Devmap or MapType.DevmapHash => "bpf_dtab",
+        MapType.Cpumap => "bpf_cpu_map",
+        MapType.Xskmap => "xsk_map",
+        MapType.Sockmap => "bpf_stab",
+        MapType.Sockhash => "bpf_shtab",
+        MapType.Ringbuf or MapType.UserRingbuf => "bpf_ringbuf_map",
+        MapType.Queue or MapType.Stack => "bpf_queue_stack",
+        MapType.LpmTrie => "lpm_trie",
+        MapType.StackTrace => "bpf_stack_map",
+        MapType.BloomFilter => "bpf_bloom_filter",
+        _ => null,
+    };
 
     private MapSpec MapOf(in RegState reg)
     {

@@ -519,11 +519,10 @@ internal sealed partial class VerifierEnv
             }
 
             // 6.18 cleans the stack slots its stack liveness finds dead in a complete state before comparing
-            // (clean_live_states()). We do not run that analysis; the one case taken from it is the main function's
-            // exit, where nothing reads the stack again: every slot is dead, so none is compared. Sound: no
-            // instruction executes after the outermost exit, and the exit itself reads only R0.
-            bool stackDead = exact == Exactness.NotExact && old.CurFrame == 0 && old.Pending == 0 &&
-                             _insns[old.InsnIdx].Class is OpClass.Jmp && _insns[old.InsnIdx].JmpOp == JmpOp.Exit;
+            // (clean_live_states()). We do not run that analysis; the case taken from it is a main-function state
+            // from which no instruction can read memory again (no load, atomic or call before the exit on any path):
+            // every slot is dead there, so none is compared. Sound: stack contents can only matter through a read.
+            bool stackDead = exact == Exactness.NotExact && old.CurFrame == 0 && old.Pending == 0 && StackDeadFrom[old.InsnIdx];
             if (!stackDead && !StackSafe(a, b, idmap, exact))
             {
                 return false;
@@ -531,6 +530,61 @@ internal sealed partial class VerifierEnv
         }
 
         return true;
+    }
+
+    private bool[]? _stackDeadFrom;
+
+    // For each instruction of the main function: no path from it reads memory (load, atomic, helper or function
+    // call) before the program exits. The greatest fixpoint over the control flow, so loops without reads count.
+    private bool[] StackDeadFrom => _stackDeadFrom ??= ComputeStackDeadFrom();
+
+    private bool[] ComputeStackDeadFrom()
+    {
+        int n = _insns.Length;
+        int mainEnd = Cfg.Subprogs.Count > 1 ? Cfg.Subprogs[1].Start : n;
+        var dead = new bool[n];
+        for (int i = 0; i < mainEnd; i++)
+        {
+            dead[i] = true;
+        }
+
+        bool changed = true;
+        while (changed)
+        {
+            changed = false;
+            for (int i = mainEnd - 1; i >= 0; i--)
+            {
+                if (!dead[i])
+                {
+                    continue;
+                }
+
+                var insn = _insns[i];
+                bool ok = insn.Class switch
+                {
+                    OpClass.Ldx => false,
+                    OpClass.Stx => insn.Mode != MemMode.Atomic && Next(i + 1),
+                    OpClass.Ld => insn.IsLdImm64 && Next(i + 2),
+                    OpClass.Jmp or OpClass.Jmp32 => insn.JmpOp switch
+                    {
+                        JmpOp.Exit => true,
+                        JmpOp.Call => false,
+                        JmpOp.Ja => Next(i + 1 + (insn.Class == OpClass.Jmp ? insn.Offset : insn.Imm)),
+                        _ => Next(i + 1) && Next(i + 1 + insn.Offset),
+                    },
+                    _ => Next(i + 1),
+                };
+                if (!ok)
+                {
+                    dead[i] = false;
+                    changed = true;
+                }
+            }
+        }
+
+        return dead;
+
+        bool Next(int j) => (uint)j < (uint)mainEnd && dead[j];
     }
 
     private static bool RangeWithin(in ScalarBounds old, in ScalarBounds cur) =>
@@ -716,6 +770,7 @@ internal sealed partial class VerifierEnv
     {
         int frame = _cur.CurFrame;
         int stackFrame = -1, spi = -1;
+        bool zeroMisc = false;
         int baseReg = insn.Class switch
         {
             OpClass.Ldx => insn.SrcReg,
@@ -745,6 +800,9 @@ internal sealed partial class VerifierEnv
                         stackFrame = b.Frameno;
                         spi = slot;
                     }
+
+                    zeroMisc = insn.Class == OpClass.Stx && insn.Mode == MemMode.Mem && off % 8 != 0 && insn.SrcReg < 11 &&
+                               Reg(insn.SrcReg) is { Type: RegType.Scalar } src && src.Bounds.VarOff.IsConst && src.Bounds.VarOff.Value == 0;
                 }
             }
         }
@@ -756,6 +814,13 @@ internal sealed partial class VerifierEnv
         }
 
         _cur.History.Add(new HistoryEntry(_insnIdx, frame, stackFrame, spi, 0));
+        if (zeroMisc)
+        {
+            // check_stack_write_fixed_off(): a zero register stored off a slot boundary is not a spill but makes the
+            // bytes STACK_ZERO, and that fact depends on the register's value: it becomes precise (the kernel does
+            // this while writing; nothing between here and the write can print or fail for a constant stack slot)
+            MarkChainPrecision(insn.SrcReg);
+        }
     }
 
     // kernel: the linked-registers part of check_cond_jmp_op(): when a conditional jump is not decided, the scalars

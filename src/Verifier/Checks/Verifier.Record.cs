@@ -11,8 +11,10 @@ namespace VethXdp.Verifier.Checks;
 // values (an imprecise O.r3 = 5 covers a concrete r3 = 7). The per-instruction property "every concrete register lies
 // in some recorded state" therefore holds only when every path is explored to its end: DisablePruning.
 // With pruning off, a checkpoint is still taken at prune points (it bounds the jump history and detects infinite
-// loops, which remain rejections); it just never stops a path. A program with loops or many branches may then hit
-// the 1,000,000-instruction limit (-E2BIG) where the kernel would not: acceptance is only comparable with pruning on.
+// loops, which remain rejections); it just never stops a path, and neither does the convergence check of callbacks
+// (bpf_loop, for_each_map_elem: RANGE_WITHIN), which is pruning too. A program with loops, callbacks or many branches
+// may then hit the 1,000,000-instruction limit (-E2BIG) where the kernel would not: acceptance is only comparable with
+// pruning on.
 internal sealed partial class VerifierEnv
 {
     /// <summary>Records the state of every path at every instruction; null (the default) records nothing.</summary>

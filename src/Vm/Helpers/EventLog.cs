@@ -61,6 +61,12 @@ public sealed class EventLog : IReadOnlyList<BpfEvent>
     /// <summary>Forgets every record.</summary>
     public void Clear()
     {
+        if (_count == 0 && _used == 0 && Dropped == 0)
+        {
+            // The common case per packet: nothing was emitted.
+            return;
+        }
+
         Array.Clear(_entries, 0, _count);
         _count = 0;
         _used = 0;

@@ -61,6 +61,12 @@ public sealed class TraceLog : IReadOnlyList<string>
     /// <summary>Forgets the messages (not the pool).</summary>
     public void Clear()
     {
+        if (_count == 0 && Dropped == 0)
+        {
+            // The common case per packet: nothing was printed, so there is nothing to clear.
+            return;
+        }
+
         Array.Clear(_items, 0, _count);
         _count = 0;
         Dropped = 0;

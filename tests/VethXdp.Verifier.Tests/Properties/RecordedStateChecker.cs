@@ -136,18 +136,37 @@ internal static class RecordedStateChecker
     // values round_up(value_size, 8) bytes apart).
     private static string? MapValueMismatch(in RecordedRegister a, ulong v, ConcreteMachine m)
     {
-        if (m.Maps is not { } maps || (uint)a.MapIndex >= (uint)maps.Count)
+        if (m.Maps is not { } maps)
         {
-            return $"map_value of map {a.MapIndex}, which the run does not have";
+            return $"map_value of map {a.MapIndex}, but the run has no maps";
         }
 
-        var map = maps[a.MapIndex];
-        if (map.Type is MapType.ArrayOfMaps or MapType.HashOfMaps)
+        if ((uint)a.MapIndex >= (uint)maps.Count)
+        {
+            // a value of an inner map's template (a map-in-map lookup): any of the object's maps may be the inner map
+            foreach (var map in maps)
+            {
+                if (map.Type is not (MapType.ArrayOfMaps or MapType.HashOfMaps) && InSomeValue(a, v, map))
+                {
+                    return null;
+                }
+            }
+
+            return $"= {Hex(v)} is not off {a.Off} + var into any value of any map ({Describe(a)})";
+        }
+
+        var outer = maps[a.MapIndex];
+        if (outer.Type is MapType.ArrayOfMaps or MapType.HashOfMaps)
         {
             // a map-in-map lookup before its NULL check: the "value" is the inner map itself
             return a.Off == 0 && IsMapHandle(maps, v) ? null : $"= {Hex(v)}: a lookup in map-in-map {a.MapIndex}, but no map has this handle";
         }
 
+        return InSomeValue(a, v, outer) ? null : $"= {Hex(v)} is not off {a.Off} + var into any value of map {a.MapIndex} ({Describe(a)})";
+    }
+
+    private static bool InSomeValue(in RecordedRegister a, ulong v, BpfMap map)
+    {
         ulong stride = Math.Max(8, ((ulong)map.Spec.ValueSize + 7) & ~7UL);
         foreach (var region in map.ValueRegions)
         {
@@ -155,12 +174,12 @@ internal static class RecordedStateChecker
             {
                 if (a.BoundsContain(v - s - (ulong)(long)a.Off))
                 {
-                    return null;
+                    return true;
                 }
             }
         }
 
-        return $"= {Hex(v)} is not off {a.Off} + var into any value of map {a.MapIndex} ({Describe(a)})";
+        return false;
     }
 
     private static bool IsMapHandle(MapSet maps, ulong v)
