@@ -759,6 +759,8 @@ internal sealed partial class VerifierEnv
         var f = new FuncState { Frameno = 0, Subprogno = subprog, CallSite = -1 };
         InitRegs(f);
         _cur.Frames[0] = f;
+        // kernel: do_check_common() starts with env->prev_linfo = NULL, so a pass prints its first source line again.
+        _log.ForgetLastLine();
         if (_log.IsLevel1Or2)
         {
             _log.Verbose(Msg.ValidatingFunc, SubprogName(subprog), subprog);

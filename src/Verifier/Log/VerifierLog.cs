@@ -169,6 +169,10 @@ public sealed class VerifierLog
         _prevLine = line;
     }
 
+    /// <summary>Forgets the last source line printed, so the next <see cref="LineInfo"/> prints its line even when it is
+    /// the same (a new pass of the verifier: the kernel's <c>env->prev_linfo = NULL</c>).</summary>
+    public void ForgetLastLine() => _prevLine = null;
+
     /// <summary>Writes the closing lines (<c>print_verification_stats</c>): with <see cref="VerifierLogLevel.Stats"/>
     /// the time and the per-function stack depths (<c>stack depth 8+0</c>), then always the <c>processed</c> line.</summary>
     /// <param name="stats">The counters.</param>
