@@ -1,7 +1,3 @@
-// Needs a ProjectReference to src/Testing, which VethXdp.Benchmarks.csproj does not have yet: until it does, this file
-// compiles only where VETHXDP_BENCH_TESTING is defined (see docs in src/Testing/README.md, "Performance", for the
-// harness that defines it). With the reference added, delete this #if and its #endif.
-#if VETHXDP_BENCH_TESTING
 using System.Text.Json.Nodes;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Configs;
@@ -26,7 +22,7 @@ namespace VethXdp.Benchmarks;
 /// <para>Run: <c>dotnet run -c Release --project tests/VethXdp.Benchmarks -- --filter '*PropertyBenchmarks*' '*FrameGenerationBenchmarks*'</c>.</para>
 /// <para>Every program of every corpus/xdp object is a case, except devmap and cpumap entry programs (BPF_PROG_TEST_RUN,
 /// and so <see cref="XdpRunner"/>, refuses them); a program our verifier rejects runs on the checked JIT instead and
-/// its case says so (<see cref="Engine"/>). The object is loaded once, with its manifest maps, and the JIT compiles once:
+/// the setup line it prints says so (<see cref="Engine"/>). The object is loaded once, with its manifest maps, and the JIT compiles once:
 /// an invocation is the property alone, with a fixed seed, so every invocation runs the same frames.</para>
 /// </remarks>
 [MemoryDiagnoser]
@@ -247,4 +243,3 @@ internal static class PropertyCorpus
         throw new InvalidOperationException("corpus/ not found above " + AppContext.BaseDirectory + " or the current directory");
     }
 }
-#endif

@@ -18,7 +18,7 @@ public sealed class BridgeDevice : NetDevice
 {
     private readonly List<NetDevice> _ports = [];
     // The fdb: net_bridge_fdb_key {addr, vlan_id} as addr | vid << 48 (vid 0: no VLAN filtering) -> the entry.
-    private readonly Dictionary<ulong, FdbEntry> _fdb = [];
+    private readonly FdbTable _fdb = new();
 
     /// <summary>A bridge named <paramref name="name"/> (ip link add NAME type bridge).</summary>
     public BridgeDevice(string name, int ifindex, uint mtu = 1500)
@@ -45,7 +45,7 @@ public sealed class BridgeDevice : NetDevice
     public IReadOnlyList<NetDevice> Ports => _ports;
 
     /// <summary>The learnt table: MAC (6 bytes, big-endian in a ulong) -> the port's ifindex.</summary>
-    public IReadOnlyDictionary<ulong, int> Fdb => _fdb.ToDictionary(kv => kv.Key, kv => kv.Value.Dst.Ifindex);
+    public IReadOnlyDictionary<ulong, int> Fdb => _fdb.Snapshot();
 
     internal ulong Forwarded => Sum(StatForwarded);
 
@@ -117,7 +117,7 @@ public sealed class BridgeDevice : NetDevice
             return;
         }
 
-        ref var dst = ref CollectionsMarshal.GetValueRefOrNullRef(_fdb, dest | ((ulong)Vid << 48));
+        ref var dst = ref _fdb.Find(dest | ((ulong)Vid << 48));
         if (!Unsafe.IsNullRef(ref dst))
         {
             // br_fdb_find_rcu(): the entry's 'used' stamp, then br_forward()
@@ -145,10 +145,10 @@ public sealed class BridgeDevice : NetDevice
     // kernel: br_fdb_update(): a new entry for {address, vid}, or the port and 'updated' stamp of the one there
     private void Learn(NapiContext cpu, ulong source, NetDevice port)
     {
-        ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_fdb, source | ((ulong)Vid << 48), out bool exists);
+        ref var slot = ref _fdb.GetOrAdd(source | ((ulong)Vid << 48), out bool exists);
         if (!exists)
         {
-            slot = new FdbEntry { Dst = port, Updated = cpu.ClockNs, Used = cpu.ClockNs };
+            slot = new FdbTable.Entry { Dst = port, Updated = cpu.ClockNs, Used = cpu.ClockNs };
             return;
         }
 
@@ -163,16 +163,16 @@ public sealed class BridgeDevice : NetDevice
         }
     }
 
+    private NetDevice? FindPort(ulong mac)
+    {
+        ref var e = ref _fdb.Find(mac | ((ulong)Vid << 48));
+        return Unsafe.IsNullRef(ref e) ? null : e.Dst;
+    }
+
     // br_allowed_ingress() with VLAN filtering off: every frame is in vid 0
     private const ushort Vid = 0;
 
-    // struct net_bridge_fdb_entry: the port, and the 'updated' / 'used' stamps (ns of the simulated clock)
-    private struct FdbEntry
-    {
-        public NetDevice Dst;
-        public ulong Updated;
-        public ulong Used;
-    }
+
 
     // kernel: br_flood(): every port but the ingress one, a clone for each but the last; local_rcv: the skb also goes
     // up the bridge's own stack (br_pass_frame_up()), the ports get clones.
@@ -253,9 +253,9 @@ public sealed class BridgeDevice : NetDevice
         Count(cpu.Id, StatTxPackets, 1);
         Count(cpu.Id, StatTxBytes, skb.Length);
         var eth = cpu.Pool.Data(skb);
-        if (eth.Length >= HardHeaderLen && (eth[0] & 1) == 0 && _fdb.TryGetValue(Mac(eth) | ((ulong)Vid << 48), out var to))
+        if (eth.Length >= HardHeaderLen && (eth[0] & 1) == 0 && FindPort(Mac(eth)) is { } to)
         {
-            Xmit(cpu, to.Dst, skb);
+            Xmit(cpu, to, skb);
         }
         else
         {

@@ -661,6 +661,21 @@ public sealed unsafe partial class NapiContext
         skb.MacHeader = (ushort)skb.Data;
         skb.Ifindex = dev.Ifindex;
         skb.QueueMapping = (ushort)(dev.TxQueueCount == 1 ? 0 : Id % dev.TxQueueCount);
+
+        // qdisc_pkt_len_init() and validate_xmit_skb(): a GSO skb (shinfo->gso_size) would be segmented, one with frags
+        // or a frag_list linearised, CHECKSUM_PARTIAL resolved; our skbs are linear and not GSO, so each check passes
+        byte* shinfo = Pool.FrameStart(out_.Frame) + skb.End;
+        if (*(ushort*)(shinfo + 4) != 0 || shinfo[2] != 0 || *(ulong*)(shinfo + 8) != 0)
+        {
+            End(out_, FrameEnd.TxDropped);
+            return true;
+        }
+
+        if (skb.IpSummed == SkBuff.ChecksumPartial)
+        {
+            skb.IpSummed = SkBuff.ChecksumNone;
+        }
+
         return dev.StartXmit(this, out_);
     }
 

@@ -316,14 +316,14 @@ internal sealed partial class VerifierEnv
         // arg#0 p__alloc: KF_ARG_PTR_TO_ALLOC_BTF_ID of a KF_RELEASE kfunc; arg#1 meta__ign is not looked at
         CheckRegRead(1);
         var reg = Reg(1);
-        if (reg.IsPointer && reg.MaybeNull)
+        if (reg.IsNull || (reg.IsPointer && reg.MaybeNull))
         {
             Fail(RejectKind.Access, "Possibly NULL pointer passed to trusted arg0");
         }
 
         // KF_ARG_PTR_TO_ALLOC_BTF_ID of a KF_RELEASE kfunc: the pointer must be owned (a pointer read back from the
         // map, MEM_RCU, is not)
-        if (reg.Type == RegType.PtrToBtfId && !IsTrustedReg(reg))
+        if (!IsTrustedReg(reg))
         {
             Fail(RejectKind.Invalid, "R1 must be referenced or trusted");
         }
@@ -396,6 +396,16 @@ internal sealed partial class VerifierEnv
     {
         var reg = Reg(regno);
         var field = _kptrField ?? throw new VerifierBugException("bpf_kptr_xchg without its kptr field");
+
+        // check_reg_type() switches on the register's own type: an object that is neither owned (MEM_ALLOC alone,
+        // or with MEM_PERCPU) nor a plain kernel pointer falls to its default case (Linux returns -EFAULT there; see
+        // docs/differences.md)
+        const RegTypeFlags Alloc = RegTypeFlags.MemAlloc;
+        if ((reg.Flags & Alloc) != 0 && reg.Flags != Alloc && reg.Flags != (Alloc | RegTypeFlags.MemPercpu))
+        {
+            Fail(RejectKind.Invalid, "verifier bug: invalid PTR_TO_BTF_ID register for type match");
+        }
+
         var perm = RegTypeFlags.MaybeNull | RegTypeFlags.MemAlloc | (field.Percpu ? RegTypeFlags.MemPercpu : 0);
         // the register's type name is printed only once its type and flags have passed
         string regName = string.Empty;

@@ -568,7 +568,7 @@ internal sealed partial class VerifierEnv
                     OpClass.Jmp or OpClass.Jmp32 => insn.JmpOp switch
                     {
                         JmpOp.Exit => true,
-                        JmpOp.Call => false,
+                        JmpOp.Call => HelperReadsNoMemory(insn) && Next(i + 1),
                         JmpOp.Ja => Next(i + 1 + (insn.Class == OpClass.Jmp ? insn.Offset : insn.Imm)),
                         _ => Next(i + 1) && Next(i + 1 + insn.Offset),
                     },
@@ -585,6 +585,29 @@ internal sealed partial class VerifierEnv
         return dead;
 
         bool Next(int j) => (uint)j < (uint)mainEnd && dead[j];
+    }
+
+    // A helper call whose arguments are all values, maps, the context or kernel objects: it cannot read the
+    // program's stack (no memory, key, value, dynptr, string or callback argument). Subprogram calls and kfuncs
+    // count as reads.
+    private bool HelperReadsNoMemory(Instruction insn)
+    {
+        if (insn.SrcReg != 0 || Helpers.HelperProtos.GetProto(Prog.Type, insn.Imm) is not { } proto)
+        {
+            return false;
+        }
+
+        foreach (var arg in proto.Args)
+        {
+            if (arg.Type is not (Helpers.ArgType.DontCare or Helpers.ArgType.ConstMapPtr or Helpers.ArgType.Anything or
+                Helpers.ArgType.PtrToCtx or Helpers.ArgType.PtrToSockCommon or Helpers.ArgType.PtrToSocket or
+                Helpers.ArgType.PtrToBtfId or Helpers.ArgType.PtrToBtfIdSockCommon or Helpers.ArgType.ConstAllocSizeOrZero))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static bool RangeWithin(in ScalarBounds old, in ScalarBounds cur) =>

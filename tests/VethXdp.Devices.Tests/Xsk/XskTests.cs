@@ -291,16 +291,19 @@ public class XskTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void SendTo_TxDescs_DeliveredToPeerAndCompleted()
+    public unsafe void SendTo_TxDescs_DeliveredToPeerAndCompleted()
     {
         using var rig = new Rig();
+        var frame = SkbTests.Frame(0x0200_0000_0b01UL, tcp: false); // a valid IPv4 frame: ip_rcv takes it
+        frame.CopyTo(new Span<byte>(rig.Umem.Area + 8192, frame.Length));
+        frame.CopyTo(new Span<byte>(rig.Umem.Area + 12288, frame.Length));
         rig.A.Gro = true; // a's NAPI runs, so b's veth_xmit lands in a's ring
         var s = rig.Hub.CreateSocket(rig.B, 0, rig.Umem);
         Assert.True(s.Tx!.NeedsWakeup);
         Assert.Equal(3U, s.Tx.Reserve(3, out uint idx));
-        s.Tx.TxDesc(idx) = new XskDesc(8192, 60);
+        s.Tx.TxDesc(idx) = new XskDesc(8192, (uint)frame.Length);
         s.Tx.TxDesc(idx + 1) = new XskDesc(4000, 200); // crosses its chunk: invalid
-        s.Tx.TxDesc(idx + 2) = new XskDesc(12288, 70);
+        s.Tx.TxDesc(idx + 2) = new XskDesc(12288, (uint)frame.Length);
         s.Tx.Submit(3);
         var cpu = rig.World.Cpu(0);
         Assert.Equal(0, s.SendTo(cpu));

@@ -19,6 +19,9 @@ public sealed class KernelStatsTests
         { "xdp_gotol.v3.o", "xdp_gotol", 16273, 0, 1025, 1025 },
         { "xdp_vlan_loop.v3.o", "xdp_vlan_loop", 607, 4, 17, 16 },
         { "xdp_l4_filter.v3.o", "xdp_l4_filter", 450, 1, 41, 41 },
+        { "xdp_local_storage.v3.o", "xdp_local_storage", 313, 1, 26, 26 },
+        { "xdp_devmap_switch.v3.o", "xdp_switch", 104, 0, 6, 6 },
+        { "xdp_ipv4_options.v4.o", "xdp_ipv4_options", 91477, 15, 2584, 111 },
     };
 
     [Theory]
