@@ -104,6 +104,8 @@ public sealed class BridgeDevice : NetDevice
             return;
         }
 
+        // memset(skb->cb, 0, sizeof(struct br_input_skb_cb)) in br_handle_frame()
+        cpu.ClearCb(skb, BrInputSkbCbSize);
         Learn(cpu, source, port);
         if ((eth[0] & 1) != 0)
         {
@@ -168,6 +170,8 @@ public sealed class BridgeDevice : NetDevice
         ref var e = ref _fdb.Find(mac | ((ulong)Vid << 48));
         return Unsafe.IsNullRef(ref e) ? null : e.Dst;
     }
+
+    private const int BrInputSkbCbSize = 16;
 
     // br_allowed_ingress() with VLAN filtering off: every frame is in vid 0
     private const ushort Vid = 0;

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using VethXdp.Devices.Frames;
 using VethXdp.Devices.Skb;
 
@@ -14,6 +15,9 @@ public sealed unsafe partial class NapiContext
     private const ushort EthP8023Min = 0x0600, EthP8023 = 0x0001, EthP8022 = 0x0004;
     private const int EthHlen = 14;
     private const byte TcpFlagFin = 0x01, TcpFlagSyn = 0x02, TcpFlagRst = 0x04, TcpFlagPsh = 0x08, TcpFlagUrg = 0x20;
+
+    // sizeof(struct napi_gro_cb), where its count sits; sizeof(struct inet_skb_parm) / (struct inet6_skb_parm)
+    private const int NapiGroCbSize = 40, NapiGroCbCount = 22, InetSkbParmSize = 24, Inet6SkbParmSize = 24;
 
     private SkbHeads? _skbs;
 
@@ -44,7 +48,7 @@ public sealed unsafe partial class NapiContext
         // kernel: __napi_build_skb(): a head from the per-CPU cache, cleared up to 'tail' (the assignment below is that
         // memset), then __build_skb_around() for the page-sized buffer and skb_mark_for_recycle()
         ref var skb = ref Skbs[d.Frame];
-        skb = default;
+        ClearToTail(ref skb);
         BuildSkbAround(ref skb, d.Frame, FramePool.FrameSize);
         skb.PpRecycle = true;
         skb.Data = d.Headroom;
@@ -63,7 +67,7 @@ public sealed unsafe partial class NapiContext
         // kernel: __alloc_skb(): memset(skb, 0, offsetof(struct sk_buff, tail)), a kmalloc'ed buffer of
         // SKB_DATA_ALIGN(size) + SKB_DATA_ALIGN(sizeof(struct skb_shared_info)), __finalize_skb_around()
         ref var skb = ref Skbs[frame];
-        skb = default;
+        ClearToTail(ref skb);
         BuildSkbAround(ref skb, frame, KmallocSize(SkbHeads.DataAlign(headroom + len) + SkbHeads.DataAlign(FramePool.SharedInfoSize)));
         skb.Data = headroom;
         skb.Tail = headroom + len;
@@ -90,6 +94,21 @@ public sealed unsafe partial class NapiContext
         new Span<byte>(shinfo, SkbHeads.OffsetofDataref).Clear();
         *(int*)(shinfo + SkbHeads.OffsetofDataref) = 1;
         SkbsAllocated++;
+    }
+
+    // memset(skb, 0, offsetof(struct sk_buff, tail))
+    private static void ClearToTail(ref SkBuff skb) =>
+        Unsafe.InitBlockUnaligned(ref Unsafe.As<SkBuff, byte>(ref skb), 0, SkbHeads.OffsetofTail);
+
+    /// <summary>memset() of the first <paramref name="size"/> bytes of skb->cb, as a layer takes the control block
+    /// over (br_input_skb_cb in br_handle_frame, inet_skb_parm in ip_rcv_core, napi_gro_cb in dev_gro_receive).</summary>
+    internal void ClearCb(in XdpDesc d, int size)
+    {
+        ref var skb = ref Skbs[d.Frame];
+        fixed (byte* cb = skb.Cb)
+        {
+            new Span<byte>(cb, size).Clear();
+        }
     }
 
     // kmalloc's size classes for __alloc_skb's buffer: 96, 192, then powers of two (the page-sized frame at most).
@@ -255,9 +274,15 @@ public sealed unsafe partial class NapiContext
 
         var gro = napi.Gro;
         // netif_elide_gro(): no NETIF_F_GRO, or a generic XDP program on the device
-        if (dev.Gro && dev.Generic is null && DevGroReceive(gro, d))
+        if (dev.Gro && dev.Generic is null)
         {
-            return;
+            // dev_gro_receive(): skb_gro_reset_offset() and the NAPI_GRO_CB fields (zeroed, flush, count = 1, ...)
+            ClearCb(d, NapiGroCbSize);
+            Skbs[d.Frame].Cb[NapiGroCbCount] = 1;
+            if (DevGroReceive(gro, d))
+            {
+                return;
+            }
         }
 
         GroNormalOne(gro, d, runGeneric);
@@ -568,6 +593,13 @@ public sealed unsafe partial class NapiContext
 
         TrimRcsum(ref skb, totLen);
         skb.TransportHeader = (ushort)(skb.NetworkHeader + ihl);
+        // memset(IPCB(skb), 0, sizeof(struct inet_skb_parm)); IPCB(skb)->iif = skb->skb_iif
+        ClearCb(d, InetSkbParmSize);
+        fixed (byte* cb = skb.Cb)
+        {
+            *(int*)cb = skb.SkbIif;
+        }
+
         End(d, FrameEnd.Stack);
     }
 
@@ -599,6 +631,12 @@ public sealed unsafe partial class NapiContext
 
         TrimRcsum(ref skb, pktLen + 40);
         skb.TransportHeader = (ushort)(skb.NetworkHeader + 40);
+        ClearCb(d, Inet6SkbParmSize);
+        fixed (byte* cb = skb.Cb)
+        {
+            *(int*)cb = skb.SkbIif;
+        }
+
         End(d, FrameEnd.Stack);
     }
 
@@ -664,6 +702,11 @@ public sealed unsafe partial class NapiContext
 
         // qdisc_pkt_len_init() and validate_xmit_skb(): a GSO skb (shinfo->gso_size) would be segmented, one with frags
         // or a frag_list linearised, CHECKSUM_PARTIAL resolved; our skbs are linear and not GSO, so each check passes
+        fixed (byte* cb = skb.Cb)
+        {
+            *(uint*)cb = skb.Len; // qdisc_skb_cb(skb)->pkt_len
+        }
+
         byte* shinfo = Pool.FrameStart(out_.Frame) + skb.End;
         if (*(ushort*)(shinfo + 4) != 0 || shinfo[2] != 0 || *(ulong*)(shinfo + 8) != 0)
         {

@@ -135,6 +135,16 @@ public static class ScenarioBuilder
 
             foreach (var d in Array(root, "devices"))
             {
+                // ip link set DEV address MAC (and "peer_mac" for a veth's peer); none: every unicast is PACKET_HOST
+                SetMac(world, Str(d, "name")!, Str(d, "mac"));
+                if (Str(d, "type") == "veth")
+                {
+                    SetMac(world, Str(d, "peer")!, Str(d, "peer_mac"));
+                }
+            }
+
+            foreach (var d in Array(root, "devices"))
+            {
                 // ip link set PORT master BRIDGE, once every device exists
                 if (Str(d, "type") == "bridge")
                 {
@@ -356,4 +366,35 @@ public static class ScenarioBuilder
         e.TryGetProperty(name, out var v) && v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : null;
 
     internal static string Format(long n) => n.ToString(CultureInfo.InvariantCulture);
+
+    private static void SetMac(SimWorld world, string device, string? mac)
+    {
+        if (mac is null)
+        {
+            return;
+        }
+
+        byte[] b;
+        try
+        {
+            b = Convert.FromHexString(mac.Replace(":", "", StringComparison.Ordinal));
+        }
+        catch (FormatException)
+        {
+            b = [];
+        }
+
+        if (b.Length != 6 || (b[0] & 1) != 0 || System.Linq.Enumerable.All(b, x => x == 0))
+        {
+            throw new ScenarioException($"device {device}: \"{mac}\" is not a unicast MAC address (-EADDRNOTAVAIL)");
+        }
+
+        ulong v = 0;
+        foreach (byte x in b)
+        {
+            v = (v << 8) | x;
+        }
+
+        world.Device(device)!.DevAddr = v;
+    }
 }

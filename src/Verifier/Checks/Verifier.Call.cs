@@ -13,7 +13,7 @@ namespace VethXdp.Verifier.Checks;
 internal sealed partial class VerifierEnv
 {
     private const long MaxVarSiz = 1 << 29; // BPF_MAX_VAR_SIZ
-    private const int FuncTailCall = 12, FuncLoop = 181, FuncForEachMapElem = 164, FuncMapLookupElem = 1;
+    private const int FuncTailCall = 12, FuncLoop = 181, FuncForEachMapElem = 164, FuncMapLookupElem = 1, FuncTimerSetCallback = 170, FuncUserRingbufDrain = 209;
     private const int FuncSpinLock = 93, FuncSpinUnlock = 94, FuncGetSmpProcessorId = 8, FuncDynptrData = 203;
 
     /// <summary>check_helper_call()'s scratch (<c>struct bpf_call_arg_meta</c>).</summary>
@@ -149,7 +149,11 @@ internal sealed partial class VerifierEnv
 
                 break;
             case FuncForEachMapElem:
+            case FuncUserRingbufDrain:
                 PushCallbackCall(funcId, meta);
+                break;
+            case FuncTimerSetCallback:
+                PushAsyncCallback(meta);
                 break;
         }
 
@@ -911,8 +915,15 @@ internal sealed partial class VerifierEnv
             return false;
         }
 
-        // check_return_code(): R0 must have been written (and be a scalar when a global function returns)
+        // check_return_code(): R0 must have been written (and be a scalar when a global function returns; 0 when a
+        // timer callback does)
         CheckRegRead(0);
+        if (Func.InAsyncCallbackFn)
+        {
+            CheckAsyncCallbackReturn();
+            return true;
+        }
+
         CheckGlobalFuncReturn();
         return true;
     }
@@ -1018,6 +1029,15 @@ internal sealed partial class VerifierEnv
             callee.Regs[1] = RegState.UnknownScalar;
             callee.Regs[2] = caller.Regs[3];
         }
+        else if (funcId == FuncUserRingbufDrain)
+        {
+            // set_user_ringbuf_callback_state(): R1 = a const pointer to a local dynptr over the sample (mark_dynptr_cb_reg,
+            // a new id), R2 = callback_ctx
+            callee.Regs[1] = RegState.Pointer(RegType.ConstPtrToDynptr, RegTypeFlags.DynptrTypeLocal);
+            callee.Regs[1].Id = NewId();
+            callee.Regs[1].DynptrFirstSlot = true;
+            callee.Regs[2] = caller.Regs[3];
+        }
         else
         {
             // set_map_elem_callback_state(): R1 = map, R2 = key, R3 = value, R4 = callback_ctx
@@ -1034,6 +1054,72 @@ internal sealed partial class VerifierEnv
         branch.CurFrame++;
         _branches.Pop();
         _branches.Push(new PendingBranch(branch, Cfg.Subprogs[subprog].Start, _insnIdx, _log.Position));
+    }
+
+    // kernel: push_callback_call() for an async callback (bpf_timer_set_callback): no real call happens here; the
+    // callback runs later, on its own, so it is verified as a separate state whose only frame (frame 0) is the
+    // callback (push_async_cb(), init_func_state(BPF_MAIN_FUNC)), with set_timer_callback_state()'s arguments: R1 =
+    // the timer's map, R2 = a key of it, R3 = its value. Its exit is a program exit whose R0 must be 0.
+    private void PushAsyncCallback(CallMeta meta)
+    {
+        int subprog = meta.Subprogno;
+        if (subprog < 0)
+        {
+            Fail(RejectKind.Invalid, "verifier bug: callback without a function");
+        }
+
+        int mapIndex = Reg(1).MapIndex;
+        int start = Cfg.Subprogs[subprog].Start;
+        var state = new VerifierState { FirstInsnIdx = start };
+        var callee = new FuncState { Frameno = 0, Subprogno = subprog, CallSite = -1, InAsyncCallbackFn = true, CallbackRetRange = (0, 0) };
+        InitRegs(callee);
+        callee.Regs[1] = RegState.Pointer(RegType.ConstPtrToMap);
+        callee.Regs[1].MapIndex = mapIndex;
+        callee.Regs[2] = RegState.Pointer(RegType.PtrToMapKey);
+        callee.Regs[2].MapIndex = mapIndex;
+        callee.Regs[3] = RegState.Pointer(RegType.PtrToMapValue);
+        callee.Regs[3].MapIndex = mapIndex;
+        state.Frames[0] = callee;
+        _branches.Push(new PendingBranch(state, start, _insnIdx, _log.Position));
+        if (_branches.Count > ComplexityLimitJmpSeq)
+        {
+            Fail(RejectKind.TooComplex, Msg.TooComplexJumps, _branches.Count);
+        }
+    }
+
+    // kernel: check_return_code() for an async callback's exit: R0 a scalar (precise) within callback_ret_range.
+    private void CheckAsyncCallbackReturn()
+    {
+        var r0 = Reg(0);
+        if (r0.Type != RegType.Scalar)
+        {
+            Fail(RejectKind.Invalid, "At async callback return the register R0 is not a known value ({0})", RegTypeText(r0));
+        }
+
+        MarkChainPrecision(0);
+        r0 = Reg(0);
+        var range = Func.CallbackRetRange;
+        if (r0.Bounds.SMin < range.Min || r0.Bounds.SMax > range.Max)
+        {
+            // verbose_invalid_scalar()
+            var has = new System.Text.StringBuilder();
+            if (r0.Bounds.SMin > long.MinValue)
+            {
+                has.Append(CultureInfo.InvariantCulture, $" smin={r0.Bounds.SMin}");
+            }
+
+            if (r0.Bounds.SMax < long.MaxValue)
+            {
+                has.Append(CultureInfo.InvariantCulture, $" smax={r0.Bounds.SMax}");
+            }
+
+            if (has.Length == 0)
+            {
+                has.Append(" unknown scalar value");
+            }
+
+            Fail(RejectKind.Invalid, "At async callback return the register R0 has{0} should have been in [{1}, {2}]", has.ToString(), range.Min, range.Max);
+        }
     }
 
     // kernel: prepare_func_exit()

@@ -41,9 +41,10 @@ internal sealed partial class VerifierEnv
     {
         get
         {
-            foreach (var f in Functions)
+            var functions = Functions;
+            for (int i = 0; i < functions.Count; i++)
             {
-                if (f.Btf is { } btf)
+                if (functions[i].Btf is { } btf)
                 {
                     return btf;
                 }
@@ -83,11 +84,12 @@ internal sealed partial class VerifierEnv
 
     private bool KptrTypeInMaps(string name)
     {
-        foreach (var m in Maps)
+        for (int m = 0; m < Maps.Count; m++)
         {
-            foreach (var f in m.KptrFields)
+            var fields = Maps[m].KptrFields;
+            for (int i = 0; i < fields.Count; i++)
             {
-                if (f.TypeName == name)
+                if (fields[i].TypeName == name)
                 {
                     return true;
                 }
@@ -99,11 +101,12 @@ internal sealed partial class VerifierEnv
 
     private static KptrField? FindKptrField(MapSpec map, long off)
     {
-        foreach (var f in map.KptrFields)
+        var fields = map.KptrFields;
+        for (int i = 0; i < fields.Count; i++)
         {
-            if (f.Offset == off)
+            if (fields[i].Offset == off)
             {
-                return f;
+                return fields[i];
             }
         }
 
@@ -117,8 +120,10 @@ internal sealed partial class VerifierEnv
     // by the caller). A load or store that touches a kptr must be a direct, constant-offset, aligned 8-byte access.
     private void CheckMapAccessKptrFields(in RegState reg, MapSpec map, int off, int size, bool helper)
     {
-        foreach (var f in map.KptrFields)
+        var fields = map.KptrFields;
+        for (int i = 0; i < fields.Count; i++)
         {
+            var f = fields[i];
             long lo = reg.Bounds.SMin + off, hi = (long)reg.Bounds.UMax + off + size;
             if (!(lo < f.Offset + KptrField.FieldSize && f.Offset < hi))
             {

@@ -37,6 +37,10 @@ public sealed class FuncState
     /// <summary>A callback's frame (bpf_loop, for_each_map_elem) (<c>in_callback_fn</c>).</summary>
     public bool InCallbackFn { get; set; }
 
+    /// <summary>An asynchronous callback's frame (bpf_timer_set_callback), verified as a state of its own with this
+    /// frame as frame 0 (<c>in_async_callback_fn</c>).</summary>
+    public bool InAsyncCallbackFn { get; set; }
+
     /// <summary>For a callback frame: the scalar range its return value must lie in.</summary>
     public (long Min, long Max) CallbackRetRange { get; set; } = (0, 1);
 
@@ -84,6 +88,7 @@ public sealed class FuncState
         Frameno = src.Frameno;
         Subprogno = src.Subprogno;
         InCallbackFn = src.InCallbackFn;
+        InAsyncCallbackFn = src.InAsyncCallbackFn;
         CallbackRetRange = src.CallbackRetRange;
         CallbackDepth = src.CallbackDepth;
     }
