@@ -164,6 +164,14 @@ public class SkbTests
     }
 
     [Fact]
+    public void SkBuff_Layout_HasTheKernelSizeAndCbOffset()
+    {
+        Assert.Equal(SkbHeads.SizeofSkBuff, System.Runtime.CompilerServices.Unsafe.SizeOf<SkBuff>());
+        Assert.Equal(40, (int)System.Runtime.InteropServices.Marshal.OffsetOf<SkBuff>(nameof(SkBuff.Cb)));
+        Assert.Equal(SkbHeads.OffsetofTail, (int)System.Runtime.InteropServices.Marshal.OffsetOf<SkBuff>(nameof(SkBuff.Tail)));
+    }
+
+    [Fact]
     public unsafe void IpFastCsum_ValidHeader_IsZero()
     {
         var f = Frame(MacB, tcp: false);
@@ -208,6 +216,35 @@ public class SkbTests
         Assert.Equal(0, allocated);
         Assert.True(cpu.SkbsAllocated > cpu.Generated); // one per frame and per flooded copy
         GC.KeepAlive(sim);
+    }
+
+    [Fact]
+    public void Build_DeviceMac_SetsDevAddrAndMulticastIsRefused()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "vethxdp-skb-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            string path = Path.Combine(dir, "s.json");
+            File.WriteAllText(path, """
+                { "name": "mac", "kernel": "6.18", "cpus": 1,
+                  "devices": [ { "name": "eth0", "type": "nic", "queues": 1 },
+                               { "name": "a", "type": "veth", "peer": "b", "queues": 1, "mac": "02:00:00:00:0a:01", "peer_mac": "02:00:00:00:0b:01" } ],
+                  "traffic": { "device": "eth0", "packets": 1 } }
+                """);
+            using (var world = Scenarios.ScenarioBuilder.Build(path, ScenarioTests.Select, 1))
+            {
+                Assert.Equal(MacA, world.Device("a")!.DevAddr);
+                Assert.Equal(MacB, world.Device("b")!.DevAddr);
+            }
+
+            File.WriteAllText(path, File.ReadAllText(path).Replace("02:00:00:00:0a:01", "01:00:5e:00:00:01", StringComparison.Ordinal));
+            Assert.Throws<Scenarios.ScenarioException>(() => Scenarios.ScenarioBuilder.Build(path, ScenarioTests.Select, 1).Dispose());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
     }
 
     // ---- helpers ----

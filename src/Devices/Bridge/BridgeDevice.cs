@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using VethXdp.Devices.Frames;
 using VethXdp.Devices.Napi;
 

@@ -502,6 +502,7 @@ public sealed unsafe partial class NapiContext
         }
 
         skb.MacLen = (ushort)(skb.NetworkHeader - skb.MacHeader);
+        skb.Ifindex = dev.Ifindex; // skb->dev: the caller's device (br_pass_frame_up: the bridge)
         skb.SkbIif = dev.Ifindex;
         SoftnetProcessed++;
         ReceiveSkb(dev, d, runGeneric);

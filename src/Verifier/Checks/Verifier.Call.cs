@@ -145,6 +145,10 @@ internal sealed partial class VerifierEnv
                 else
                 {
                     Func.CallbackDepth = 0;
+                    if (_log.IsLevel2)
+                    {
+                        _log.Write(string.Create(CultureInfo.InvariantCulture, $"frame{_cur.CurFrame} bpf_loop iteration limit reached\n"));
+                    }
                 }
 
                 break;
@@ -1012,7 +1016,6 @@ internal sealed partial class VerifierEnv
         var caller = branch.Cur;
         caller.CallbackDepth++;
         Func.CallbackDepth = 0;
-        RecordCallbackEntry(branch);
         var callee = new FuncState
         {
             Frameno = branch.CurFrame + 1,
@@ -1149,7 +1152,7 @@ internal sealed partial class VerifierEnv
                 Fail(RejectKind.Invalid, "should have been in [{0}, {1}]", range.Min, range.Max);
             }
 
-            caller.Regs[0] = RegState.UnknownScalar;
+            // the caller's R0 stays as it was at the call: the call instruction runs again
         }
         else
         {
@@ -1170,88 +1173,17 @@ internal sealed partial class VerifierEnv
         _cur.CurFrame--;
         if (callee.InCallbackFn)
         {
-            CallbackReturned(callee);
+            // bpf_loop, for_each_map_elem, user_ringbuf_drain go back to the call instruction: check_helper_call()
+            // pushes the next iteration there, and is_state_visited() prunes an iteration once the caller's state
+            // falls within (RANGE_WITHIN) one an earlier iteration reached the call with. Imprecise scalars that
+            // changed since that earlier state are forgotten first so that the iterations converge.
+            _insnIdx = callee.CallSite;
+            WidenImpreciseScalarsAtCallback(callee.CallSite);
             return;
         }
 
         // a static callee returns to the instruction after the call
         _insnIdx = callee.CallSite + 1;
-    }
-
-    // Callback entries by call instruction: the caller's state each time an iteration was pushed.
-    private readonly Dictionary<int, List<VerifierState>> _callbackEntries = [];
-
-    private void RecordCallbackEntry(VerifierState callerState)
-    {
-        var snapshot = callerState.Clone();
-        snapshot.InsnIdx = _insnIdx;
-        if (!_callbackEntries.TryGetValue(_insnIdx, out var list))
-        {
-            list = [];
-            _callbackEntries.Add(_insnIdx, list);
-        }
-
-        list.Add(snapshot);
-    }
-
-    // kernel: prepare_func_exit() sends a callback back to its call instruction, where check_helper_call() pushes
-    // the next iteration and is_state_visited() stops them once a state repeats. Here the same happens in place: the
-    // next iteration starts from the caller's state as this iteration left it (its writes to the caller's stack
-    // included), unless bpf_loop's count is used up or that state equals (exactly) one an earlier iteration started
-    // from; then the path goes on after the call.
-    // Soundness: an iteration not pushed would start from a state an explored iteration started from, so it can only
-    // do what that one did. The checkpoints of this path were not marked by what the next iteration would have used,
-    // so every scalar in them is made precise (mark_all_scalars_precise), which keeps them from pruning paths that
-    // differ in any scalar.
-    private void CallbackReturned(FuncState callee)
-    {
-        int callsite = callee.CallSite;
-        WidenImpreciseScalarsAtCallback(callsite); // prepare_func_exit(): widen_imprecise_scalars() for callbacks
-        var caller = Func;
-        int funcId = _insns[callsite].Imm;
-        bool again = funcId != FuncLoop || (ulong)caller.CallbackDepth < caller.Regs[1].Bounds.UMax;
-        if (again && CallbackConverged(callsite))
-        {
-            MarkAllScalarsPrecise();
-            again = false;
-        }
-
-        if (again)
-        {
-            int exitIdx = _insnIdx;
-            _insnIdx = callsite;
-            PushCallbackCall(funcId, new CallMeta { Subprogno = callee.Subprogno, MapIndex = -1 });
-            _insnIdx = exitIdx;
-        }
-
-        // the path goes on after the call as check_helper_call() leaves it: R0 an unknown scalar (set by the
-        // caller), R1-R5 clobbered
-        caller.CallbackDepth = 0;
-        for (int i = 1; i <= 5; i++)
-        {
-            caller.Regs[i] = RegState.NotInit;
-        }
-
-        _insnIdx = callsite + 1;
-    }
-
-    private bool CallbackConverged(int callsite)
-    {
-        if (!_callbackEntries.TryGetValue(callsite, out var list))
-        {
-            return false;
-        }
-
-        foreach (var entry in list)
-        {
-            // RANGE_WITHIN, as the kernel's bpf_calls_callback() check: every scalar within the earlier entry's ranges
-            if (StatesEqual(entry, _cur, Exactness.RangeWithin))
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     // kernel: check_ld_imm() and check_ld_abs()

@@ -503,6 +503,13 @@ internal sealed partial class VerifierEnv
                 return false;
             }
 
+            // func_states_equal(): a frame that had pushed more callback iterations than this one covers fewer
+            // (bpf_loop's count compares with callback_depth)
+            if (a.CallbackDepth > b.CallbackDepth)
+            {
+                return false;
+            }
+
             int at = fr == old.CurFrame ? old.InsnIdx : old.Frames[fr + 1]!.CallSite;
             ushort live = (uint)at < (uint)_liveRegs.Length ? _liveRegs[at] : (ushort)0xffff;
             for (int r = 0; r < 11; r++)
