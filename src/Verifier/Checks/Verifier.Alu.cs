@@ -130,13 +130,8 @@ internal sealed partial class VerifierEnv
                 {
                     // case: R1 = R2; copy the register state to dest reg. A scalar copy shares an id so a later
                     // comparison of either refines both (assign_scalar_id_before_mov).
-                    if (s.Type == RegType.Scalar && s.Id == 0 && !s.IsConst)
-                    {
-                        s.Id = NewId();
-                        Reg(src).Id = s.Id;
-                    }
-
-                    d = s;
+                    AssignScalarIdBeforeMov(ref Reg(src));
+                    d = Reg(src);
                 }
                 else
                 {
@@ -167,10 +162,10 @@ internal sealed partial class VerifierEnv
                 // w1 = w2 of a value that fits in 32 bits links the two (a later comparison of either refines
                 // both); a wider source must not be linked, or the 64-bit bounds would leak into the 32-bit copy.
                 bool fits32 = insn.Offset == 0 && RegWidth(s) <= 32;
-                if (fits32 && s.Id == 0 && !s.IsConst)
+                if (fits32)
                 {
-                    s.Id = NewId();
-                    Reg(src).Id = s.Id;
+                    AssignScalarIdBeforeMov(ref Reg(src));
+                    s = Reg(src);
                 }
 
                 d = s;
@@ -188,6 +183,28 @@ internal sealed partial class VerifierEnv
             // case: R = imm; remember the value we stored into this reg
             d = RegState.UnknownScalar;
             ScalarBounds.Mov(ref d.Bounds, ScalarBounds.ImmOperand(insn), insn);
+        }
+    }
+
+    // kernel: assign_scalar_id_before_mov(): before a scalar is copied (mov, spill, fill) it gets an id that the copy
+    // shares; a scalar that is itself "another + K" (BPF_ADD_CONST) starts a new link, since a copy can't remember
+    // two constants.
+    private void AssignScalarIdBeforeMov(ref RegState src)
+    {
+        if (src.Type != RegType.Scalar)
+        {
+            return;
+        }
+
+        if ((src.Id & RegState.AddConst) != 0)
+        {
+            src.Id = 0;
+            src.Off = 0;
+        }
+
+        if (src.Id == 0 && !src.IsConst)
+        {
+            src.Id = NewId();
         }
     }
 
@@ -246,8 +263,30 @@ internal sealed partial class VerifierEnv
 
         // two scalars
         ScalarBounds.Alu(ref d.Bounds, offReg.Bounds, insn);
-        d.Id = 0;
         d.Precise = false;
+        if (insn.AluOp == AluOp.Add && insn.Class == OpClass.Alu64 && d.Id != 0 && offReg.Bounds.VarOff.IsConst)
+        {
+            // r1 = r2; r1 += K: r1 stays linked to r2 as "r2 + K" (BPF_ADD_CONST), so that a comparison of either
+            // later refines both, shifted by K (sync_linked_regs). Only one constant can be remembered, and K must
+            // fit in s32 so that the shift can't overflow there.
+            ulong val = offReg.Bounds.VarOff.Value;
+            if ((d.Id & RegState.AddConst) != 0 || val > int.MaxValue)
+            {
+                d.Off = 0;
+                d.Id = 0;
+            }
+            else
+            {
+                d.Id |= RegState.AddConst;
+                d.Off = (int)val;
+            }
+        }
+        else
+        {
+            // any other operation breaks the link, or sync_linked_regs() would copy wrong bounds into the copies
+            d.Id = 0;
+        }
+
         if (d.Bounds.CheckSanity("alu") is { } bug)
         {
             Fail(RejectKind.Invalid, Msg.VerifierBug, bug);

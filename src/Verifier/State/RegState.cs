@@ -23,8 +23,17 @@ public struct RegState : IEquatable<RegState>
     /// <summary>The variable part of a pointer's offset, or a scalar's value (<c>var_off</c> and the ranges).</summary>
     public ScalarBounds Bounds;
 
-    /// <summary>Shared by copies of one pointer (null checks, packet ranges) or linked scalars (<c>id</c>).</summary>
+    /// <summary>Shared by copies of one pointer (null checks, packet ranges) or linked scalars (<c>id</c>). A scalar
+    /// computed as a linked scalar plus a constant carries <see cref="AddConst"/> here and the constant in
+    /// <see cref="Off"/>.</summary>
     public int Id;
+
+    /// <summary>The flag bit of <see cref="Id"/> marking a scalar as "the scalar with this id plus <see cref="Off"/>"
+    /// (<c>BPF_ADD_CONST</c>, bit 31).</summary>
+    public const int AddConst = int.MinValue;
+
+    /// <summary>The id without the <see cref="AddConst"/> flag (<c>id &amp; ~BPF_ADD_CONST</c>).</summary>
+    public readonly int BaseId => Id & ~AddConst;
 
     /// <summary>The reference this pointer holds (<c>ref_obj_id</c>): a ringbuf record, a socket.</summary>
     public int RefObjId;
