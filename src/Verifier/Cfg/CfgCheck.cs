@@ -161,7 +161,7 @@ public static class CfgCheck
             }
         }
 
-        if (result.Ok && CheckBtfFuncReturns(spec, result.Subprogs) is { } btfError)
+        if (result.Ok && (CheckAbnormalReturn(spec, result.Subprogs) ?? CheckBtfFuncReturns(spec, result.Subprogs)) is { } btfError)
         {
             (log ?? VerifierLog.Disabled).WriteLine(btfError);
             return new CfgResult(new VerifierError(-1, RejectKind.Invalid, btfError), result.Subprogs, result.BackEdges,
@@ -169,6 +169,39 @@ public static class CfgCheck
         }
 
         return result;
+    }
+
+    // kernel: check_btf_info() -> check_abnormal_return(): a program loaded with neither func_info nor line_info may
+    // not use LD_ABS or tail calls in a subprogram (without BTF nothing says the subprogram returns an int).
+    private static string? CheckAbnormalReturn(ProgramSpec spec, IReadOnlyList<SubprogInfo> subprogs)
+    {
+        if (spec.Lines.Count > 0)
+        {
+            return null;
+        }
+
+        foreach (var f in spec.Functions)
+        {
+            if (f.HasBtf)
+            {
+                return null;
+            }
+        }
+
+        for (int i = 1; i < subprogs.Count; i++)
+        {
+            if (subprogs[i].HasLdAbs)
+            {
+                return "LD_ABS is not allowed in subprogs without BTF";
+            }
+
+            if (subprogs[i].HasTailCall)
+            {
+                return "tail_call is not allowed in subprogs without BTF";
+            }
+        }
+
+        return null;
     }
 
     // kernel: check_btf_func(): with func_info, a subprogram (not the main program) that uses LD_ABS or makes a tail

@@ -142,8 +142,20 @@ internal sealed partial class VerifierEnv
                         return;
                     }
 
+                    // R1 = (s8, s16, s32) R2: a value the extension leaves unchanged stays linked to its source
+                    bool noSext = s.Bounds.UMax < (1UL << (insn.Offset - 1));
+                    if (noSext)
+                    {
+                        AssignScalarIdBeforeMov(ref Reg(src));
+                        s = Reg(src);
+                    }
+
                     d = s;
-                    d.Id = 0;
+                    if (!noSext)
+                    {
+                        d.Id = 0;
+                    }
+
                     ScalarBounds.Mov(ref d.Bounds, s.Bounds, insn);
                 }
             }
@@ -161,7 +173,8 @@ internal sealed partial class VerifierEnv
 
                 // w1 = w2 of a value that fits in 32 bits links the two (a later comparison of either refines
                 // both); a wider source must not be linked, or the 64-bit bounds would leak into the 32-bit copy.
-                bool fits32 = insn.Offset == 0 && RegWidth(s) <= 32;
+                // (w1 = (s8, s16) w2 likewise when the extension leaves the value unchanged)
+                bool fits32 = insn.Offset == 0 ? RegWidth(s) <= 32 : s.Bounds.UMax < (1UL << (insn.Offset - 1));
                 if (fits32)
                 {
                     AssignScalarIdBeforeMov(ref Reg(src));

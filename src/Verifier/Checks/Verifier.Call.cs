@@ -995,9 +995,10 @@ internal sealed partial class VerifierEnv
         return -1;
     }
 
-    // kernel: push_callback_call(): the callback runs as a nested frame, explored as a branch of its own; the
-    // caller's path continues after the call (a callback that may run again is explored again from the call, as
-    // the kernel does for bpf_loop and for_each_map_elem).
+    // kernel: push_callback_call(): the callback runs as a nested frame, explored as a branch of its own that
+    // starts with this frame's callback_depth one higher (and callback_unroll_depth, so that iterations are not
+    // taken for an infinite loop); the caller's path continues after the call. The callback's exit comes back to
+    // this call (PrepareFuncExit), which pushes the next iteration until is_state_visited() prunes one.
     private void PushCallbackCall(int funcId, CallMeta meta)
     {
         int subprog = meta.Subprogno;
@@ -1057,6 +1058,19 @@ internal sealed partial class VerifierEnv
         branch.CurFrame++;
         _branches.Pop();
         _branches.Push(new PendingBranch(branch, Cfg.Subprogs[subprog].Start, _insnIdx, _log.Position));
+    }
+
+    private bool HasFuncInfo()
+    {
+        foreach (var f in Functions)
+        {
+            if (f.HasBtf)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     // kernel: push_callback_call() for an async callback (bpf_timer_set_callback): no real call happens here; the
@@ -1231,7 +1245,13 @@ internal sealed partial class VerifierEnv
 
                 case 4:
                 {
+                    // kernel: check_ld_imm() for BPF_PSEUDO_FUNC: a callback needs func_info (and a static function)
                     int target = _insnIdx + insn.Imm + 1;
+                    if (!HasFuncInfo())
+                    {
+                        Fail(RejectKind.Invalid, "missing btf func_info");
+                    }
+
                     d = RegState.Pointer(RegType.PtrToFunc);
                     d.Subprogno = FindSubprog(target);
                     break;

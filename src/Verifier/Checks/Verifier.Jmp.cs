@@ -219,21 +219,100 @@ internal sealed partial class VerifierEnv
         });
     }
 
-    // kernel: sync_linked_regs(): scalars sharing an id (copies) learn the same bounds
-    private static void SyncLinkedRegs(VerifierState vs, RegState known)
+    // kernel: sync_linked_regs(): the scalars collected as linked at this jump (RecordLinkedRegs) learn the bounds the
+    // jump gave known: a copy takes them as they are, "known + K" (BPF_ADD_CONST, K in Off) takes them shifted by the
+    // difference of the two constants. The copy keeps its own Off (and its id takes known's, flag included, as
+    // copy_register_state() leaves it).
+    private void SyncLinkedRegs(VerifierState vs, RegState known)
     {
         if (known.Type != RegType.Scalar || known.Id == 0)
         {
             return;
         }
 
-        ForEachReg(vs, (ref RegState r) =>
+        for (int i = 0; i < _linkedCnt; i++)
         {
-            if (r.Type == RegType.Scalar && r.Id == known.Id)
+            var e = _linked[i];
+            var frame = vs.Frames[e.Frame]!;
+            ref var reg = ref e.IsReg ? ref frame.Regs[e.Index] : ref frame.Stack[e.Index].Spilled;
+            if (reg.Type != RegType.Scalar || reg.BaseId != known.BaseId)
             {
-                r.Bounds = known.Bounds;
+                continue;
             }
-        });
+
+            bool noConst = (reg.Id & RegState.AddConst) == 0 && (known.Id & RegState.AddConst) == 0;
+            if (noConst || reg.Off == known.Off)
+            {
+                reg = known;
+            }
+            else
+            {
+                // reg = known; reg += delta, keeping reg's own id and constant so that later jumps still link it
+                int savedOff = reg.Off, savedId = reg.Id;
+                int delta = savedOff - known.Off;
+                reg = known;
+                reg.Off = savedOff;
+                reg.Id = savedId;
+                AddKnownDelta(ref reg.Bounds, delta);
+                reg.Bounds.Sync();
+            }
+        }
+    }
+
+    // scalar32_min_max_add(), scalar_min_max_add() and tnum_add() of the known constant delta (the caller adds
+    // reg_bounds_sync(), as 6.18.44 does: the printed var_off shows it)
+    private static void AddKnownDelta(ref ScalarBounds b, int delta)
+    {
+        // 32-bit signed: both ends move, or the range is unknown if either end overflows
+        long s32Min = (long)b.S32Min + delta, s32Max = (long)b.S32Max + delta;
+        if (s32Min != (int)s32Min || s32Max != (int)s32Max)
+        {
+            b.S32Min = int.MinValue;
+            b.S32Max = int.MaxValue;
+        }
+        else
+        {
+            b.S32Min = (int)s32Min;
+            b.S32Max = (int)s32Max;
+        }
+
+        // unsigned: if only the upper end wraps, the range covers the whole domain
+        uint d32 = unchecked((uint)delta);
+        uint u32Min = unchecked(b.U32Min + d32), u32Max = unchecked(b.U32Max + d32);
+        bool u32MinOverflow = u32Min < b.U32Min, u32MaxOverflow = u32Max < b.U32Max;
+        b.U32Min = u32Min;
+        b.U32Max = u32Max;
+        if (!u32MinOverflow && u32MaxOverflow)
+        {
+            b.U32Min = 0;
+            b.U32Max = uint.MaxValue;
+        }
+
+        long d64 = delta;
+        long sMin = unchecked(b.SMin + d64), sMax = unchecked(b.SMax + d64);
+        if (((b.SMin ^ sMin) & (d64 ^ sMin)) < 0 || ((b.SMax ^ sMax) & (d64 ^ sMax)) < 0)
+        {
+            b.SMin = long.MinValue;
+            b.SMax = long.MaxValue;
+        }
+        else
+        {
+            b.SMin = sMin;
+            b.SMax = sMax;
+        }
+
+        ulong du = unchecked((ulong)d64);
+        ulong uMin = unchecked(b.UMin + du), uMax = unchecked(b.UMax + du);
+        bool uMinOverflow = uMin < b.UMin, uMaxOverflow = uMax < b.UMax;
+        b.UMin = uMin;
+        b.UMax = uMax;
+        if (!uMinOverflow && uMaxOverflow)
+        {
+            b.UMin = 0;
+            b.UMax = ulong.MaxValue;
+        }
+
+        b.VarOff = Tnum.Add(b.VarOff, Tnum.Const(du));
     }
 
     private delegate void RegAction(ref RegState reg);

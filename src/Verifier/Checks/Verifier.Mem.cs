@@ -694,10 +694,10 @@ internal sealed partial class VerifierEnv
         {
             // a scalar spill (bpf_capable): the state is kept, even for narrow spills
             bool fits = RegWidth(v) <= 8 * size;
-            if (fits && v.Id == 0 && !v.IsConst)
+            if (fits)
             {
-                v.Id = NewId();
-                Func.Regs[valueRegno].Id = v.Id;
+                AssignScalarIdBeforeMov(ref Func.Regs[valueRegno]);
+                v = Func.Regs[valueRegno];
             }
 
             SaveRegisterState(ref st, v, size);
@@ -755,8 +755,8 @@ internal sealed partial class VerifierEnv
     private static bool IsStackSlotSpecial(in StackSlot st) =>
         st.Types[7] is SlotType.Spill or SlotType.Dynptr or SlotType.Iter or SlotType.IrqFlag;
 
-    // kernel: scrub_spilled_slot(): a byte of a broken spill becomes MISC (ZERO and INVALID stay).
-    private static SlotType ScrubSlot(SlotType t) => t is SlotType.Invalid or SlotType.Zero ? t : SlotType.Misc;
+    // kernel: scrub_spilled_slot(): a byte of a broken spill becomes MISC (only INVALID stays).
+    private static SlotType ScrubSlot(SlotType t) => t is SlotType.Invalid ? t : SlotType.Misc;
 
     // kernel: save_register_state()
     private static void SaveRegisterState(ref StackSlot st, RegState reg, int size)
@@ -867,12 +867,12 @@ internal sealed partial class VerifierEnv
 
                 if (size <= spillSize && StackNarrowAccessOk(off, size, spillSize))
                 {
-                    if (size == 4 && spillSize == 4 && RegWidth(spilled) <= 32 && spilled.Id == 0 && !spilled.IsConst)
+                    if (size == 4 && spillSize == 4 && RegWidth(spilled) <= 32)
                     {
                         // a 32-bit fill of a 32-bit spill: the slot gets an id first, so the register and the slot
                         // stay linked (assign_scalar_id_before_mov)
-                        spilled.Id = NewId();
-                        state.Stack[spi].Spilled.Id = spilled.Id;
+                        AssignScalarIdBeforeMov(ref state.Stack[spi].Spilled);
+                        spilled = state.Stack[spi].Spilled;
                     }
 
                     Func.Regs[dstRegno] = spilled;

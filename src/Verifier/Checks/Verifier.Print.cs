@@ -111,7 +111,12 @@ internal sealed partial class VerifierEnv
         if (reg.Id != 0)
         {
             Sep();
-            sb.Append("id=").Append(reg.Id.ToString(CultureInfo.InvariantCulture));
+            sb.Append("id=").Append(reg.BaseId.ToString(CultureInfo.InvariantCulture));
+            if ((reg.Id & RegState.AddConst) != 0)
+            {
+                // "id=58+1": the scalar with id 58 plus 1 (%+d of off)
+                sb.Append(reg.Off >= 0 ? "+" : string.Empty).Append(reg.Off.ToString(CultureInfo.InvariantCulture));
+            }
         }
 
         if (reg.RefObjId != 0)

@@ -65,23 +65,35 @@ internal sealed partial class VerifierEnv
             addNewState = true;
         }
 
+        // explored_state(): the lists are hash buckets keyed by the instruction and the current frame's call site
+        // ((idx ^ callsite) % prog len), so states of other instructions or call sites share a list: they count in
+        // max_states_per_insn and are skipped; states at the instruction reached through another call site (which
+        // could never match) are neither compared nor missed (evicted)
         int statesCnt = 0;
-        if (_explored.TryGetValue(insnIdx, out var list))
+        int bucket = (int)((uint)(insnIdx ^ _cur.Frames[_cur.CurFrame]!.CallSite) % (uint)_insns.Length);
+        if (_explored.TryGetValue(bucket, out var list))
         {
             for (int k = list.Count - 1; k >= 0; k--)
             {
                 var e = list[k];
                 statesCnt++;
+                if (e.State.InsnIdx != insnIdx)
+                {
+                    continue;
+                }
                 if (e.State.Pending > 0)
                 {
-                    // A callback-calling instruction reached again by the callback's next iteration (kernel:
-                    // bpf_calls_callback() in is_state_visited()). Soundness: the callback is verified as if called
-                    // any number of times; a state whose every scalar lies within the pending state's ranges
-                    // (RANGE_WITHIN: precise or not, since the pending state's marks are not final) and whose
-                    // pointers, stack and references match is covered by the pending state's exploration, which
-                    // will complete or reject. Otherwise there is no infinite-loop check here: iterations differ.
-                    // Elsewhere, an exact match with an ancestor means the path came back unchanged: a loop that
-                    // never ends.
+                    // A callback-calling instruction (bpf_loop, for_each_map_elem, user_ringbuf_drain) reached
+                    // again: every callback exit comes back to its call (prepare_func_exit()), where the call pushes
+                    // one more iteration and the path goes on after it (check_helper_call()). The call is a forced
+                    // checkpoint, so each iteration's caller state waits here, pending, until the iterations below
+                    // it end (kernel: bpf_calls_callback() in is_state_visited()). A state whose every scalar lies
+                    // within a pending state's ranges (RANGE_WITHIN: precise or not, since the pending state's marks
+                    // are not final) and whose pointers, stack and references match is pruned. Soundness: the
+                    // pending state's exploration covers every number of further iterations and the path after the
+                    // call from a superset of this state, and will complete or reject; this is what ends the
+                    // iterations. There is no infinite-loop check here: iterations differ. Elsewhere, an exact
+                    // match with an ancestor means the path came back unchanged: a loop that never ends.
                     if (Cfg.CallsCallback[insnIdx])
                     {
                         if (!PruningDisabled && StatesEqual(e.State, _cur, Exactness.RangeWithin))
@@ -145,7 +157,7 @@ internal sealed partial class VerifierEnv
         if (list is null)
         {
             list = [];
-            _explored[insnIdx] = list;
+            _explored[bucket] = list;
         }
 
         // forget precise markings the path inherited (mark_all_scalars_imprecise): the checkpoint's marks are
@@ -654,6 +666,15 @@ internal sealed partial class VerifierEnv
                     return true;
                 }
 
+                // an old scalar linked as "another + K" (BPF_ADD_CONST) matches only one linked with the same K; an
+                // old plain link matches no "+ K" one; an old scalar without id matches on its range alone
+                if ((old.Id & RegState.AddConst) != 0
+                        ? (cur.Id & RegState.AddConst) == 0 || old.Off != cur.Off
+                        : old.Id != 0 && (cur.Id & RegState.AddConst) != 0)
+                {
+                    return false;
+                }
+
                 return idmap.CheckScalar(old.Id, cur.Id) && RangeWithin(old.Bounds, cur.Bounds) &&
                        Tnum.In(old.Bounds.VarOff, cur.Bounds.VarOff);
             case RegType.PtrToMapKey:
@@ -858,49 +879,42 @@ internal sealed partial class VerifierEnv
     // precise together.
     private void RecordLinkedRegs(Instruction insn)
     {
-        int idD = insn.DstReg < 11 && Reg(insn.DstReg).Type == RegType.Scalar ? Reg(insn.DstReg).Id : 0;
-        int idS = insn.SrcIsReg && insn.SrcReg < 11 && Reg(insn.SrcReg).Type == RegType.Scalar ? Reg(insn.SrcReg).Id : 0;
-        if (idD == 0 && idS == 0)
+        // collect_linked_regs(): src's id first, then dst's (an id shared by both is collected twice, as the kernel
+        // does); the flag BPF_ADD_CONST is ignored, so "r2" and "r2 + K" are linked
+        _linkedCnt = 0;
+        if (insn.SrcIsReg && insn.SrcReg < 11 && Reg(insn.SrcReg) is { Type: RegType.Scalar, Id: not 0 } s)
+        {
+            CollectLinkedRegs(s.BaseId);
+        }
+
+        if (insn.DstReg < 11 && Reg(insn.DstReg) is { Type: RegType.Scalar, Id: not 0 } d)
+        {
+            CollectLinkedRegs(d.BaseId);
+        }
+
+        if (_linkedCnt <= 1 || _cur.History.Count == 0)
         {
             return;
         }
 
         ushort linked = 0;
         ulong linkedStack = 0;
-        int cnt = 0;
-        for (int f = 0; f <= _cur.CurFrame; f++)
+        for (int i = 0; i < _linkedCnt; i++)
         {
-            var frame = _cur.Frames[f]!;
-            for (int r = 0; r < 11; r++)
+            var e = _linked[i];
+            if (e.Frame != _cur.CurFrame)
             {
-                var reg = frame.Regs[r];
-                if (reg.Type == RegType.Scalar && reg.Id != 0 && (reg.Id == idD || reg.Id == idS))
-                {
-                    cnt++;
-                    if (f == _cur.CurFrame)
-                    {
-                        linked |= (ushort)(1 << r);
-                    }
-                }
+                continue;
             }
 
-            for (int i = 0; i < frame.AllocatedStack / 8; i++)
+            if (e.IsReg)
             {
-                var sp = frame.Stack[i].Spilled;
-                if (frame.Stack[i].IsSpill && sp.Type == RegType.Scalar && sp.Id != 0 && (sp.Id == idD || sp.Id == idS))
-                {
-                    cnt++;
-                    if (f == _cur.CurFrame)
-                    {
-                        linkedStack |= 1UL << i;
-                    }
-                }
+                linked |= (ushort)(1 << e.Index);
             }
-        }
-
-        if (cnt <= 1 || _cur.History.Count == 0)
-        {
-            return;
+            else
+            {
+                linkedStack |= 1UL << e.Index;
+            }
         }
 
         var last = _cur.History[^1];
@@ -909,6 +923,59 @@ internal sealed partial class VerifierEnv
         {
             _jmpHistPushed = true;
             _cur.JmpHistoryCnt++;
+        }
+    }
+
+    // LINKED_REGS_MAX: the entries one conditional jump can link
+    private const int LinkedRegsMax = 6;
+
+    private readonly record struct LinkedReg(int Frame, bool IsReg, int Index);
+
+    private readonly LinkedReg[] _linked = new LinkedReg[2 * LinkedRegsMax];
+    private int _linkedCnt;
+
+    // kernel: collect_linked_regs(): the live registers (live_regs_before at each frame's instruction) and the spilled
+    // scalars whose id without BPF_ADD_CONST is id, innermost frame first; past LINKED_REGS_MAX entries a scalar
+    // loses its id instead.
+    private void CollectLinkedRegs(int id)
+    {
+        for (int f = _cur.CurFrame; f >= 0; f--)
+        {
+            var frame = _cur.Frames[f]!;
+            int at = f == _cur.CurFrame ? _insnIdx : _cur.Frames[f + 1]!.CallSite;
+            ushort live = (uint)at < (uint)_liveRegs.Length ? _liveRegs[at] : (ushort)0xffff;
+            for (int r = 0; r < 10; r++)
+            {
+                if ((live & (1 << r)) != 0)
+                {
+                    CollectLinkedReg(ref frame.Regs[r], id, new LinkedReg(f, true, r));
+                }
+            }
+
+            for (int i = 0; i < frame.AllocatedStack / 8; i++)
+            {
+                if (frame.Stack[i].IsSpill)
+                {
+                    CollectLinkedReg(ref frame.Stack[i].Spilled, id, new LinkedReg(f, false, i));
+                }
+            }
+        }
+    }
+
+    private void CollectLinkedReg(ref RegState reg, int id, LinkedReg entry)
+    {
+        if (reg.Type != RegType.Scalar || reg.BaseId != id)
+        {
+            return;
+        }
+
+        if (_linkedCnt < LinkedRegsMax)
+        {
+            _linked[_linkedCnt++] = entry;
+        }
+        else
+        {
+            reg.Id = 0;
         }
     }
 }

@@ -51,10 +51,11 @@ internal static class SockAccess
         return size == 4;
     }
 
-    /// <summary>kernel: bpf_sock_common_is_valid_access(): bpf_sock without bound_dev_if .. priority.</summary>
+    /// <summary>kernel: bpf_sock_common_is_valid_access(): bpf_sock without type .. priority
+    /// (<c>bpf_ctx_range_till(struct bpf_sock, type, priority)</c>); bound_dev_if and family stay readable.</summary>
     public static bool SockCommonIsValid(int off, int size, out int fieldSize)
     {
-        if (off >= 0 && off < SockPriorityEnd)
+        if (off >= SockType && off < SockPriorityEnd)
         {
             fieldSize = 0;
             return false;
