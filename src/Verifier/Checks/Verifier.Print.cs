@@ -160,6 +160,13 @@ internal sealed partial class VerifierEnv
             AppendUnum(sb, (ulong)(uint)reg.MemSize);
         }
 
+        if (t == RegType.ConstPtrToDynptr)
+        {
+            // a callback's dynptr argument (bpf_user_ringbuf_drain): "dynptr_ptr(id=2,type=local)"
+            Sep();
+            sb.Append("type=").Append(DynptrTypeText(reg.Flags));
+        }
+
         if (reg.Bounds.VarOff.IsConst)
         {
             // a pointer register with fixed offset
