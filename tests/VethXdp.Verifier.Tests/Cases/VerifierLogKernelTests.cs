@@ -103,43 +103,50 @@ public sealed partial class VerifierLogKernelTests(ITestOutputHelper output)
 
         output.WriteLine($"level-1 logs identical to the kernel's: {same}/{total}");
         output.WriteLine(diffs.ToString());
-        Assert.True(same * 100 >= total * 50, $"{same}/{total} level-1 logs match\n{diffs}");
+        // a floor that only goes up (312 of 315 on 2026-11-26; the 3 left differ in stack depth lines and one BTF message)
+        Assert.True(same >= 312, $"{same}/{total} level-1 logs match\n{diffs}");
     }
 
-    // The level-2 goldens (recorded from the kernel by VerifierCaseKernelTests with VETHXDP_RECORD_GOLDEN=1).
-    [Fact]
-    public void Level2Log_Goldens_Report()
+    // The level-2 goldens (recorded from the kernel by VerifierCaseKernelTests with VETHXDP_RECORD_GOLDEN=1): every one
+    // line for line, mark_precise backtracking, pruning and SCC lines included. VETHXDP_DUMP_GOLDEN=dir writes both logs.
+    public static TheoryData<string> Goldens()
     {
-        string dir = Path.Combine(VerifierCase.Directory, "golden");
-        int same = 0, total = 0;
-        var diffs = new StringBuilder();
-        foreach (string path in Directory.GetFiles(dir, "*.log2").Order(StringComparer.Ordinal))
+        var data = new TheoryData<string>();
+        foreach (string path in Directory.GetFiles(GoldenDir, "*.log2").Order(StringComparer.Ordinal))
         {
             string name = Path.GetFileNameWithoutExtension(path);
-            var c = VerifierCase.LoadAll().FirstOrDefault(x => x.Name == name);
-            if (c is null)
+            if (VerifierCase.LoadAll().Any(x => x.Name == name))
             {
-                continue;
-            }
-
-            total++;
-            string k = Normalise(File.ReadAllText(path));
-            string o = Normalise(Ours(c, VerifierLogLevel.Level2 | VerifierLogLevel.Level1, stats: false).Log);
-            if (k == o)
-            {
-                same++;
-            }
-            else
-            {
-                diffs.AppendLine($"--- {c.Id}: {FirstDifference(k, o)}");
+                data.Add(name);
             }
         }
 
-        output.WriteLine($"level-2 logs identical to the kernel's goldens: {same}/{total}");
-        output.WriteLine(diffs.ToString());
-        Assert.True(total >= 20);
-        Assert.True(same == total, $"level-2 logs differ from the kernel's goldens ({same}/{total} identical):\n{diffs}");
+        return data;
     }
+
+    [Fact]
+    public void Level2Log_Goldens_AtLeast28()
+    {
+        Assert.True(Goldens().Count >= 28, $"only {Goldens().Count} level-2 goldens with a case");
+    }
+
+    [Theory]
+    [MemberData(nameof(Goldens))]
+    public void Level2Log_Golden_MatchesKernelLineForLine(string name)
+    {
+        var c = VerifierCase.LoadAll().Single(x => x.Name == name);
+        string k = Normalise(File.ReadAllText(Path.Combine(GoldenDir, name + ".log2")));
+        string o = Normalise(Ours(c, VerifierLogLevel.Level2 | VerifierLogLevel.Level1, stats: false).Log);
+        if (Environment.GetEnvironmentVariable("VETHXDP_DUMP_GOLDEN") is { Length: > 0 } dir)
+        {
+            File.WriteAllText(Path.Combine(dir, name + ".kernel"), k);
+            File.WriteAllText(Path.Combine(dir, name + ".ours"), o);
+        }
+
+        Assert.True(k == o, FirstDifference(k, o));
+    }
+
+    private static string GoldenDir => Path.Combine(VerifierCase.Directory, "golden");
 
     private static string FirstDifference(string kernel, string ours)
     {

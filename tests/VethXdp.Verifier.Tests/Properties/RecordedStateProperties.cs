@@ -16,25 +16,15 @@ namespace VethXdp.Verifier.Tests.Properties;
 /// verifier recorded at that instruction for the same call frame (pruning off, so every path is recorded).</summary>
 public sealed class RecordedStateProperties
 {
-    private static readonly MapSpec s_map = new() { Name = "m", Type = MapType.Array, KeySize = 4, ValueSize = 16, MaxEntries = 4 };
+    private static readonly MapSpec s_map = XdpProgramGen.Map;
 
     // With pruning off the paths double at every branch both sides of which go on; the generator's programs stay
     // far below this, and the rare one above it is skipped to keep the property fast.
     private const int MaxForkingBranches = 10;
 
-    private static ProgramSpec Spec(Instruction[] slots) => new()
-    {
-        Name = "gen",
-        SectionName = "xdp",
-        Type = ProgramType.Xdp,
-        Slots = slots,
-        License = "GPL",
-    };
+    private static ProgramSpec Spec(Instruction[] slots) => XdpProgramGen.Spec(slots);
 
-    private static Gen<byte[]> Packet =>
-        from len in Gen.Frequency((3, Gen.Choose(14, 80)), (1, Gen.Choose(14, 300)))
-        from bytes in Gen.ArrayOf(Gen.Choose(0, 255).Select(b => (byte)b), len)
-        select bytes;
+    private static Gen<byte[]> Packet => XdpProgramGen.Packet;
 
     private static readonly VerifierOptions s_record = new()
     {

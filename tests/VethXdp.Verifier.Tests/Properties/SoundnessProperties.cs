@@ -14,21 +14,11 @@ namespace VethXdp.Verifier.Tests.Properties;
 /// (every access stays inside the memory the run owns).</summary>
 public sealed class SoundnessProperties
 {
-    private static readonly MapSpec s_map = new() { Name = "m", Type = MapType.Array, KeySize = 4, ValueSize = 16, MaxEntries = 4 };
+    private static readonly MapSpec s_map = XdpProgramGen.Map;
 
-    private static ProgramSpec Spec(Instruction[] slots) => new()
-    {
-        Name = "gen",
-        SectionName = "xdp",
-        Type = ProgramType.Xdp,
-        Slots = slots,
-        License = "GPL",
-    };
+    private static ProgramSpec Spec(Instruction[] slots) => XdpProgramGen.Spec(slots);
 
-    private static Gen<byte[]> Packet =>
-        from len in Gen.Frequency((3, Gen.Choose(14, 80)), (1, Gen.Choose(14, 300)))
-        from bytes in Gen.ArrayOf(Gen.Choose(0, 255).Select(b => (byte)b), len)
-        select bytes;
+    private static Gen<byte[]> Packet => XdpProgramGen.Packet;
 
     [Property(MaxTest = 1000)]
     public Property Accepted_NeverFaults_InCheckedInterpreter() =>

@@ -1,6 +1,8 @@
 using FsCheck;
 using FsCheck.Fluent;
 using VethXdp.Vm.Isa;
+using VethXdp.Vm.Maps;
+using VethXdp.Vm.Programs;
 
 namespace VethXdp.Verifier.Tests.Properties;
 
@@ -17,6 +19,25 @@ public static class XdpProgramGen
     private static readonly Register[] s_data = [Register.R0, Register.R3, Register.R4, Register.R5, Register.R8];
     private static readonly byte[] s_aluK = [0x07, 0x17, 0x27, 0x47, 0x57, 0x67, 0x77, 0xa7, 0xc7, 0xb7];
     private static readonly byte[] s_condK = [0x15, 0x25, 0x35, 0x45, 0x55, 0x65, 0x75, 0xa5, 0xb5, 0xc5, 0xd5];
+
+    /// <summary>The array map the generated programs look up (map index 0).</summary>
+    public static readonly MapSpec Map = new() { Name = "m", Type = MapType.Array, KeySize = 4, ValueSize = 16, MaxEntries = 4 };
+
+    /// <summary>A generated program's slots as an XDP program named "gen".</summary>
+    public static ProgramSpec Spec(Instruction[] slots) => new()
+    {
+        Name = "gen",
+        SectionName = "xdp",
+        Type = ProgramType.Xdp,
+        Slots = slots,
+        License = "GPL",
+    };
+
+    /// <summary>Random frames, mostly short (14 to 80 bytes), sometimes up to 300.</summary>
+    public static Gen<byte[]> Packet =>
+        from len in Gen.Frequency((3, Gen.Choose(14, 80)), (1, Gen.Choose(14, 300)))
+        from bytes in Gen.ArrayOf(Gen.Choose(0, 255).Select(b => (byte)b), len)
+        select bytes;
 
     /// <summary>One program item: its slots, with jumps to the common exit written as offset <see cref="ToExit"/>.</summary>
     public sealed record Item(Instruction[] Slots);
