@@ -1097,11 +1097,7 @@ internal sealed partial class VerifierEnv
         callee.Regs[3] = RegState.Pointer(RegType.PtrToMapValue);
         callee.Regs[3].MapIndex = mapIndex;
         state.Frames[0] = callee;
-        _branches.Push(new PendingBranch(state, start, _insnIdx, _log.Position));
-        if (_branches.Count > ComplexityLimitJmpSeq)
-        {
-            Fail(RejectKind.TooComplex, Msg.TooComplexJumps, _branches.Count);
-        }
+        PushPending(state, start, _insnIdx);
     }
 
     // kernel: check_return_code() for an async callback's exit: R0 a scalar (precise) within callback_ret_range.

@@ -270,13 +270,18 @@ internal sealed partial class VerifierEnv
             parent.Pending++;
         }
 
-        _branches.Push(new PendingBranch(copy, insnIdx, prevInsnIdx, _log.Position));
+        PushPending(copy, insnIdx, prevInsnIdx);
+        return copy;
+    }
+
+    // kernel: push_stack() / push_async_cb(): a state to explore later, within the jump-sequence limit
+    private void PushPending(VerifierState state, int insnIdx, int prevInsnIdx)
+    {
+        _branches.Push(new PendingBranch(state, insnIdx, prevInsnIdx, _log.Position));
         if (_branches.Count > ComplexityLimitJmpSeq)
         {
             Fail(RejectKind.TooComplex, Msg.TooComplexJumps, _branches.Count);
         }
-
-        return copy;
     }
 
     // kernel: pop_stack(); at level 1 the log goes back to where the branch was pushed, so a rejected program's log

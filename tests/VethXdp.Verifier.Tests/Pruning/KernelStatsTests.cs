@@ -22,6 +22,11 @@ public sealed class KernelStatsTests
         { "xdp_local_storage.v3.o", "xdp_local_storage", 313, 1, 26, 26 },
         { "xdp_devmap_switch.v3.o", "xdp_switch", 104, 0, 6, 6 },
         { "xdp_ipv4_options.v4.o", "xdp_ipv4_options", 91477, 15, 2584, 111 },
+        // callbacks: the drain callback, bpf_for_each_map_elem's and the timer callback (an async state of its own)
+        { "xdp_user_ringbuf.v3.o", "xdp_user_ringbuf", 936, 5, 55, 55 },
+        { "xdp_for_each.v3.o", "xdp_for_each", 117, 1, 10, 10 },
+        { "xdp_timers.v3.o", "xdp_timers", 294, 1, 27, 27 },
+        { "xdp_loops.v3.o", "xdp_loops", 1647, 4, 63, 37 },
     };
 
     [Theory]
