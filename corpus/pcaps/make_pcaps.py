@@ -913,9 +913,21 @@ def xsk_switch_traffic():
     (02:00:00:00:0c:0N, 10.0.0.N): a broadcast, known unicast both ways, a flow each way between c3 and c4, unknown
     unicast (02:00:00:00:0c:99) and a hairpin (c2 to itself). 64-byte UDP frames to the discard port, source ports
     1000..1007; xdp_container_tx and xdp_xsk_switch_port run on it too."""
+    return switch_cycle(22)
+
+
+@pcap_named("xsk-switch-traffic-1514")
+def xsk_switch_traffic_1514():
+    """The same eight-frame cycle as xsk-switch-traffic with 1,514-byte frames (a 1,500-byte IP MTU, 1,472 bytes of
+    UDP payload): the switch scenarios' *-1514.json, where copying a frame costs what it costs at full size."""
+    return switch_cycle(1472)
+
+
+def switch_cycle(payload):
+    """The switch scenarios' cycle with `payload` bytes of UDP payload (22: 64-byte frames)."""
     def c(n, dst_mac, dst_ip, i):
         src_mac = mac(f"02:00:00:00:0c:{n:02x}")
-        return eth(ipv4(udp(1000 + i, 9, b"\0" * 22), IPPROTO_UDP, src=f"10.0.0.{n}", dst=dst_ip, ident=0,
+        return eth(ipv4(udp(1000 + i, 9, b"\0" * payload), IPPROTO_UDP, src=f"10.0.0.{n}", dst=dst_ip, ident=0,
                         flags_frag=0), dst=dst_mac, src=src_mac)
 
     def to(n):
