@@ -31,7 +31,7 @@ public class VethPollLoopBenchmarks
         }
 
         string path = Path.Combine(dir, "corpus", "scenarios", "paper-" + Test + "-1flow.json");
-        _world = ScenarioBuilder.Build(path, e => e == "interp" ? InterpreterEngineFactory.Instance : JitEngineFactory.Checked, long.MaxValue / 2, Engine);
+        _world = ScenarioBuilder.Build(path, r => r.Engine == "interp" ? InterpreterEngineFactory.Instance : JitEngineFactory.Checked, long.MaxValue / 2, Engine);
     }
 
     [GlobalCleanup]

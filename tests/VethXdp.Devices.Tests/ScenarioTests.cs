@@ -117,7 +117,7 @@ public class ScenarioTests
         File.WriteAllText(path, """{"kernel": "3.10", "devices": [], "traffic": {}}""");
         try
         {
-            var e = Assert.Throws<ScenarioException>(() => ScenarioBuilder.Build(path, Engine));
+            var e = Assert.Throws<ScenarioException>(() => ScenarioBuilder.Build(path, Select));
             Assert.Contains("3.10", e.Message, StringComparison.Ordinal);
         }
         finally

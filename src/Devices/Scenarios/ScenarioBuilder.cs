@@ -11,23 +11,6 @@ namespace VethXdp.Devices.Scenarios;
 /// <summary>Reads a scenario file (docs/scenarios.md) and builds its <see cref="SimWorld"/>.</summary>
 public static class ScenarioBuilder
 {
-    /// <summary>Builds the world of the scenario at <paramref name="path"/>.</summary>
-    /// <param name="path">The scenario file.</param>
-    /// <param name="engines">Turns an engine name into a factory (the command knows the JIT; the interpreter is
-    /// <see cref="InterpreterEngineFactory.Instance"/>).</param>
-    /// <param name="packets">Overrides traffic.packets when not null.</param>
-    /// <param name="engine">Overrides the scenario's engine when not null.</param>
-    /// <exception cref="ScenarioException">The file is not a usable scenario.</exception>
-    public static SimWorld Build(string path, Func<string, IBpfEngineFactory> engines, long? packets = null, string? engine = null)
-    {
-        ArgumentNullException.ThrowIfNull(engines);
-        return Build(path, r => engines(r.Engine ?? DefaultEngine), packets, engine);
-    }
-
-    /// <summary>The engine a scenario runs on when a plain engine-name function builds it and neither the scenario nor
-    /// the caller names one.</summary>
-    public const string DefaultEngine = "interp";
-
     /// <summary>Builds the world of the scenario at <paramref name="path"/>, asking <paramref name="select"/> for the
     /// engine of every program it attaches (XDP programs, devmap egress programs).</summary>
     /// <param name="path">The scenario file.</param>
