@@ -26,8 +26,14 @@ public enum RejectKind
 /// <param name="Message">The kernel's message.</param>
 public sealed record VerifierError(int InsnIndex, RejectKind Kind, string Message)
 {
-    /// <summary>The errno name Linux returns for <see cref="Kind"/> (EINVAL, EACCES, E2BIG, EPERM, ENOTSUPP).</summary>
-    public string ErrnoName => Kind switch
+    /// <summary>The errno name Linux returns where it is not the one <see cref="Kind"/> implies, or null: 6.18's
+    /// push_stack() fails with NULL on "The sequence of N jumps is too complex.", which a conditional jump turns into
+    /// EFAULT and a callback call into ENOMEM.</summary>
+    public string? ErrnoOverride { get; init; }
+
+    /// <summary>The errno name Linux returns: <see cref="ErrnoOverride"/>, else the one of <see cref="Kind"/>
+    /// (EINVAL, EACCES, E2BIG, EPERM, ENOTSUPP).</summary>
+    public string ErrnoName => ErrnoOverride ?? Kind switch
     {
         RejectKind.Invalid => "EINVAL",
         RejectKind.Access => "EACCES",

@@ -13,7 +13,8 @@ namespace VethXdp.Verifier.Checks;
 internal sealed partial class VerifierEnv
 {
     private const long MaxVarSiz = 1 << 29; // BPF_MAX_VAR_SIZ
-    private const int FuncTailCall = 12, FuncLoop = 181, FuncForEachMapElem = 164, FuncMapLookupElem = 1, FuncTimerSetCallback = 170, FuncUserRingbufDrain = 209;
+    private const int FuncTailCall = 12, FuncLoop = 181, FuncForEachMapElem = 164, FuncMapLookupElem = 1, FuncTimerSetCallback = 170, FuncUserRingbufDrain = 209,
+        FuncFindVma = 180;
     private const int FuncSpinLock = 93, FuncSpinUnlock = 94, FuncGetSmpProcessorId = 8, FuncDynptrData = 203;
 
     /// <summary>check_helper_call()'s scratch (<c>struct bpf_call_arg_meta</c>).</summary>
@@ -108,6 +109,15 @@ internal sealed partial class VerifierEnv
                 _log.Write("expected prog array map for tail call");
                 FailLogged(RejectKind.Invalid);
             }
+
+            // kernel: record_func_key(): a constant key within the prog array is recorded for the direct-jump
+            // rewrite, so the path depends on its value: R3 becomes precise (pruning must not merge other keys)
+            var key = Reg(3);
+            if (funcId == FuncTailCall && key.Type == RegType.Scalar && key.Bounds.VarOff.IsConst &&
+                key.Bounds.VarOff.Value < m.MaxEntries)
+            {
+                MarkChainPrecision(3);
+            }
         }
 
         // raw mode: the helper writes these stack bytes, mark them as written (STACK_MISC)
@@ -154,6 +164,7 @@ internal sealed partial class VerifierEnv
                 break;
             case FuncForEachMapElem:
             case FuncUserRingbufDrain:
+            case FuncFindVma:
                 PushCallbackCall(funcId, meta);
                 break;
             case FuncTimerSetCallback:
@@ -251,6 +262,17 @@ internal sealed partial class VerifierEnv
             ulong max = (ulong)(Environment.ProcessorCount - 1);
             r0.Bounds = ScalarBounds.FromURange(0, max);
         }
+        else if (funcId is 45 or 67 or 114 or 115 or 141 && fn.Ret == Helpers.RetType.Integer && r0.Type == RegType.Scalar)
+        {
+            // probe_read_str, get_stack, probe_read_user_str, probe_read_kernel_str, get_task_stack: at most the
+            // buffer's size, or a negative errno (-MAX_ERRNO)
+            const int MaxErrno = 4095;
+            r0.Bounds.SMax = (long)meta.MsizeMaxValue;
+            r0.Bounds.S32Max = (int)meta.MsizeMaxValue;
+            r0.Bounds.SMin = -MaxErrno;
+            r0.Bounds.S32Min = -MaxErrno;
+            r0.Bounds.Sync();
+        }
 
         if (meta.MapIndex >= 0 && MapFuncCompatibility.Check(Prog.Type, Maps[meta.MapIndex].Type, funcId) is { } incompatible)
         {
@@ -274,6 +296,7 @@ internal sealed partial class VerifierEnv
                 PushBranch(_insnIdx + 1, _insnIdx);
                 ClearAllPktPointers();
                 MarkRegUnknown(ref Reg(0));
+                StackLive.UpdateLiveStack(_cur); // upstream's fix; see Verifier.Liveness.cs
                 PrepareFuncExit();
                 // the caller's step after the call lands on the instruction after the subprogram's call
                 _insnIdx--;
@@ -707,6 +730,7 @@ internal sealed partial class VerifierEnv
             ref var stype = ref st.Types[slot % 8];
             if (stype == SlotType.Misc)
             {
+                MarkStackRead(reg.Frameno, spi); // mark:
                 continue;
             }
 
@@ -717,6 +741,7 @@ internal sealed partial class VerifierEnv
                     stype = SlotType.Misc;
                 }
 
+                MarkStackRead(reg.Frameno, spi);
                 continue;
             }
 
@@ -731,6 +756,7 @@ internal sealed partial class VerifierEnv
                     }
                 }
 
+                MarkStackRead(reg.Frameno, spi);
                 continue;
             }
 
@@ -914,6 +940,8 @@ internal sealed partial class VerifierEnv
 
         if (!main)
         {
+            // process_bpf_exit_full(): the callee's instance is recomputed (and its marks reach the caller's) first
+            StackLive.UpdateLiveStack(_cur);
             PrepareFuncExit();
             doPrintState = true;
             return false;
@@ -979,6 +1007,7 @@ internal sealed partial class VerifierEnv
         MarkAllScratched();
 
         _insnIdx = Cfg.Subprogs[subprog].Start;
+        StackLive.ResetLiveStackCallchain();
     }
 
     private int FindSubprog(int start)
@@ -1012,7 +1041,7 @@ internal sealed partial class VerifierEnv
             Fail(RejectKind.TooComplex, Msg.CallStackTooDeep, _cur.CurFrame + 2);
         }
 
-        var branch = PushBranch(_insnIdx, _insnIdx);
+        var branch = PushBranch(_insnIdx, _insnIdx, errno: "ENOMEM");
         branch.CallbackUnrollDepth++; // callback_unroll_depth: another iteration, not the same state looping
         var caller = branch.Cur;
         caller.CallbackDepth++;
@@ -1032,6 +1061,15 @@ internal sealed partial class VerifierEnv
             // set_loop_callback_state(): R1 = index, R2 = callback_ctx
             callee.Regs[1] = RegState.UnknownScalar;
             callee.Regs[2] = caller.Regs[3];
+        }
+        else if (funcId == FuncFindVma)
+        {
+            // set_find_vma_callback_state(): R1 = the task, R2 = the vm_area_struct (a BTF pointer), R3 =
+            // callback_ctx (the caller's R4)
+            callee.Regs[1] = caller.Regs[1];
+            callee.Regs[2] = RegState.Pointer(RegType.PtrToBtfId);
+            callee.Regs[2].BtfType = "vm_area_struct";
+            callee.Regs[3] = caller.Regs[4];
         }
         else if (funcId == FuncUserRingbufDrain)
         {
@@ -1097,7 +1135,7 @@ internal sealed partial class VerifierEnv
         callee.Regs[3] = RegState.Pointer(RegType.PtrToMapValue);
         callee.Regs[3].MapIndex = mapIndex;
         state.Frames[0] = callee;
-        PushPending(state, start, _insnIdx);
+        PushPending(state, start, _insnIdx, errno: "EFAULT");
     }
 
     // kernel: check_return_code() for an async callback's exit: R0 a scalar (precise) within callback_ret_range.

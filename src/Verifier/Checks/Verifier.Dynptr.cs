@@ -119,6 +119,10 @@ internal sealed partial class VerifierEnv
                 Fail(RejectKind.Invalid, "Expected a dynptr of type {0} as arg #{1}", DynptrTypeText(wantType), argIndex);
             }
 
+            // mark_dynptr_read() -> mark_stack_slot_obj_read()
+            MarkStackRead(reg.Frameno, spi);
+            MarkStackRead(reg.Frameno, spi - 1);
+
             MarkStackScratched(spi);
             MarkStackScratched(spi - 1);
             initializedDynptrId = first.Id;
@@ -152,6 +156,9 @@ internal sealed partial class VerifierEnv
             st.Spilled.DynptrFirstSlot = s == spi - 1;
             MarkStackScratched(s);
         }
+
+        MarkStackWrite(state.Frameno, spi);
+        MarkStackWrite(state.Frameno, spi - 1);
     }
 
     // kernel: unmark_stack_slots_dynptr() for a release (submit/discard)
@@ -178,6 +185,9 @@ internal sealed partial class VerifierEnv
             st.Spilled = RegState.NotInit;
             MarkStackScratched(s);
         }
+
+        MarkStackWrite(state.Frameno, spi); // invalidate_dynptr()
+        MarkStackWrite(state.Frameno, spi - 1);
     }
 
     // kernel: destroy_if_dynptr_stack_slot(): a store over a dynptr destroys it (refused for a referenced one)
@@ -205,6 +215,9 @@ internal sealed partial class VerifierEnv
             st.Spilled = RegState.NotInit;
             MarkStackScratched(s);
         }
+
+        MarkStackWrite(state.Frameno, first);
+        MarkStackWrite(state.Frameno, first - 1);
     }
 
     // kernel: check_kfunc_call() for the kfuncs an XDP program may call

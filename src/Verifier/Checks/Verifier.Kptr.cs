@@ -408,7 +408,9 @@ internal sealed partial class VerifierEnv
         const RegTypeFlags Alloc = RegTypeFlags.MemAlloc;
         if ((reg.Flags & Alloc) != 0 && reg.Flags != Alloc && reg.Flags != (Alloc | RegTypeFlags.MemPercpu))
         {
-            Fail(RejectKind.Invalid, "verifier bug: invalid PTR_TO_BTF_ID register for type match");
+            // verifier_bug(): -EFAULT
+            Error("verifier bug: invalid PTR_TO_BTF_ID register for type match");
+            throw new RejectException(_insnIdx, RejectKind.Invalid) { Errno = "EFAULT" };
         }
 
         var perm = RegTypeFlags.MaybeNull | RegTypeFlags.MemAlloc | (field.Percpu ? RegTypeFlags.MemPercpu : 0);

@@ -687,6 +687,12 @@ internal sealed partial class VerifierEnv
         off += (int)(long)ptr.Bounds.VarOff.Value;
         int slot = -off - 1, spi = slot / 8;
         DestroyIfDynptrStackSlot(state, spi);
+        if (off % 8 == 0 && size == 8)
+        {
+            // only a write of all 8 bytes kills the slot (a narrower one leaves the rest as it was)
+            MarkStackWrite(state.Frameno, spi);
+        }
+
         ref var st = ref state.Stack[spi];
         MarkStackScratched(spi);
         RegState? value = valueRegno >= 0 ? Func.Regs[valueRegno] : null;
@@ -829,6 +835,7 @@ internal sealed partial class VerifierEnv
             {
                 int slot = -i - 1;
                 MarkStackScratched(slot / 8);
+                MarkStackRead(state.Frameno, slot / 8); // check_stack_range_initialized()
             }
 
             if (dstRegno >= 0)
@@ -843,6 +850,7 @@ internal sealed partial class VerifierEnv
         int slotIdx = -off - 1, spi = slotIdx / 8;
         var st = state.Stack[spi];
         MarkStackScratched(spi);
+        MarkStackRead(state.Frameno, spi);
         if (st.IsSpill)
         {
             var spilled = st.Spilled;

@@ -20,7 +20,9 @@ namespace VethXdp.Verifier.Checks;
 //  - pointers must agree in everything but may have narrower variable parts; packet pointers may have a larger range;
 //  - ids must correspond one to one (an id map), so that facts shared through ids (null checks, packet ranges, linked
 //    scalars) hold in C as they did in O;
-//  - stack slots: MISC in O covers anything; ZERO or spilled scalars compare as scalars; spilled pointers as registers.
+//  - stack slots: MISC in O covers anything; ZERO or spilled scalars compare as scalars; spilled pointers as registers;
+//    a complete O's slots that 6.18's stack liveness finds dead at i were made INVALID (clean_live_states(), whose
+//    soundness argument is in Verifier.Liveness.cs) and cover anything too.
 // O's precision marks are final only once O is complete, which is why incomplete states never prune. When C is pruned,
 // O's precise registers are backtracked in C's history (propagate_precision), because C's ancestors now depend on them.
 // A checkpoint starts with every scalar imprecise (mark_all_scalars_imprecise): the marks it needs are exactly those
@@ -71,7 +73,9 @@ internal sealed partial class VerifierEnv
         // could never match) are neither compared nor missed (evicted)
         int statesCnt = 0;
         int bucket = (int)((uint)(insnIdx ^ _cur.Frames[_cur.CurFrame]!.CallSite) % (uint)_insns.Length);
-        if (_explored.TryGetValue(bucket, out var list))
+        _explored.TryGetValue(bucket, out var list);
+        CleanLiveStates(insnIdx, list);
+        if (list is not null)
         {
             for (int k = list.Count - 1; k >= 0; k--)
             {
@@ -101,6 +105,7 @@ internal sealed partial class VerifierEnv
                             e.Hit++;
                             PushHistory(_insns[insnIdx]);
                             PropagatePrecision(e.State);
+                            AddSccBackedge(e.State);
                             return true;
                         }
                     }
@@ -140,10 +145,6 @@ internal sealed partial class VerifierEnv
 
                 Miss(list, k, e, addNewState, insnIdx);
             }
-        }
-        else
-        {
-            list = null;
         }
 
         Stats.MaxStatesPerInsn = Math.Max(Stats.MaxStatesPerInsn, statesCnt);
@@ -431,6 +432,7 @@ internal sealed partial class VerifierEnv
         }
 
         _sccVisits[chain] = null;
+        _sccBackedges?.Remove(chain);
     }
 
     /// <summary>The kernel's bpf_idmap: old ids to current ids, one to one.</summary>
@@ -537,90 +539,8 @@ internal sealed partial class VerifierEnv
                 }
             }
 
-            // 6.18 cleans the stack slots its stack liveness finds dead in a complete state before comparing
-            // (clean_live_states()). We do not run that analysis; the case taken from it is a main-function state
-            // from which no instruction can read memory again (no load, atomic or call before the exit on any path):
-            // every slot is dead there, so none is compared. Sound: stack contents can only matter through a read.
-            bool stackDead = exact == Exactness.NotExact && old.CurFrame == 0 && old.Pending == 0 && StackDeadFrom[old.InsnIdx];
-            if (!stackDead && !StackSafe(a, b, idmap, exact))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private bool[]? _stackDeadFrom;
-
-    // For each instruction of the main function: no path from it reads memory (load, atomic, helper or function
-    // call) before the program exits. The greatest fixpoint over the control flow, so loops without reads count.
-    private bool[] StackDeadFrom => _stackDeadFrom ??= ComputeStackDeadFrom();
-
-    private bool[] ComputeStackDeadFrom()
-    {
-        int n = _insns.Length;
-        int mainEnd = Cfg.Subprogs.Count > 1 ? Cfg.Subprogs[1].Start : n;
-        var dead = new bool[n];
-        for (int i = 0; i < mainEnd; i++)
-        {
-            dead[i] = true;
-        }
-
-        bool changed = true;
-        while (changed)
-        {
-            changed = false;
-            for (int i = mainEnd - 1; i >= 0; i--)
-            {
-                if (!dead[i])
-                {
-                    continue;
-                }
-
-                var insn = _insns[i];
-                bool ok = insn.Class switch
-                {
-                    OpClass.Ldx => false,
-                    OpClass.Stx => insn.Mode != MemMode.Atomic && Next(i + 1),
-                    OpClass.Ld => insn.IsLdImm64 && Next(i + 2),
-                    OpClass.Jmp or OpClass.Jmp32 => insn.JmpOp switch
-                    {
-                        JmpOp.Exit => true,
-                        JmpOp.Call => HelperReadsNoMemory(insn) && Next(i + 1),
-                        JmpOp.Ja => Next(i + 1 + (insn.Class == OpClass.Jmp ? insn.Offset : insn.Imm)),
-                        _ => Next(i + 1) && Next(i + 1 + insn.Offset),
-                    },
-                    _ => Next(i + 1),
-                };
-                if (!ok)
-                {
-                    dead[i] = false;
-                    changed = true;
-                }
-            }
-        }
-
-        return dead;
-
-        bool Next(int j) => (uint)j < (uint)mainEnd && dead[j];
-    }
-
-    // A helper call whose arguments are all values, maps, the context or kernel objects: it cannot read the
-    // program's stack (no memory, key, value, dynptr, string or callback argument). Subprogram calls and kfuncs
-    // count as reads.
-    private bool HelperReadsNoMemory(Instruction insn)
-    {
-        if (insn.SrcReg != 0 || Helpers.HelperProtos.GetProto(Prog.Type, insn.Imm) is not { } proto)
-        {
-            return false;
-        }
-
-        foreach (var arg in proto.Args)
-        {
-            if (arg.Type is not (Helpers.ArgType.DontCare or Helpers.ArgType.ConstMapPtr or Helpers.ArgType.Anything or
-                Helpers.ArgType.PtrToCtx or Helpers.ArgType.PtrToSockCommon or Helpers.ArgType.PtrToSocket or
-                Helpers.ArgType.PtrToBtfId or Helpers.ArgType.PtrToBtfIdSockCommon or Helpers.ArgType.ConstAllocSizeOrZero))
+            // a complete state's dead slots were made INVALID by clean_live_states() (Verifier.Liveness.cs)
+            if (!StackSafe(a, b, idmap, exact))
             {
                 return false;
             }

@@ -110,7 +110,7 @@ internal sealed partial class VerifierEnv
         catch (RejectException r)
         {
             string msg = _errText.ToString().TrimEnd('\n');
-            return new VerifierError(r.Insn, r.Kind, msg);
+            return new VerifierError(r.Insn, r.Kind, msg) { ErrnoOverride = r.Errno };
         }
     }
 
@@ -142,6 +142,7 @@ internal sealed partial class VerifierEnv
         bool doPrintState = false;
         _insnIdx = _cur.Frames[0]!.Subprogno == 0 ? 0 : Cfg.Subprogs[_cur.Frames[0]!.Subprogno].Start; // a global function's pass starts at it
         _prevInsnIdx = -1;
+        StackLive.ResetLiveStackCallchain();
         while (true)
         {
             if ((uint)_insnIdx >= (uint)_insns.Length)
@@ -174,6 +175,7 @@ internal sealed partial class VerifierEnv
                 // process_bpf_exit: mark_verifier_state_scratched()
                 MarkAllScratched();
                 EndPath();
+                StackLive.UpdateLiveStack(_cur);
                 if (!PopBranch())
                 {
                     break;
@@ -211,11 +213,14 @@ internal sealed partial class VerifierEnv
             Aux[_insnIdx].Seen = true;
             PushHistory(insn);
             _prevInsnIdx = _insnIdx;
+            StackLive.ResetStackWriteMarks(_cur, _insnIdx);
             bool exit = DoCheckInsn(insn, ref doPrintState);
+            StackLive.CommitStackWriteMarks();
             if (exit)
             {
                 MarkAllScratched();
                 EndPath();
+                StackLive.UpdateLiveStack(_cur);
                 if (!PopBranch())
                 {
                     break;
@@ -261,8 +266,10 @@ internal sealed partial class VerifierEnv
 
     private sealed record PendingBranch(VerifierState State, int InsnIdx, int PrevInsnIdx, int LogPos);
 
-    // kernel: push_stack(): the other side of a branch, explored later from a copy of the current state.
-    private VerifierState PushBranch(int insnIdx, int prevInsnIdx)
+    // kernel: push_stack(): the other side of a branch, explored later from a copy of the current state. errno is
+    // what the caller returns when push_stack() fails (6.18: NULL; check_cond_jmp_op() -EFAULT, push_callback_call()
+    // -ENOMEM).
+    private VerifierState PushBranch(int insnIdx, int prevInsnIdx, string errno = "EFAULT")
     {
         var copy = _cur.Clone();
         if (copy.Parent is { } parent)
@@ -270,17 +277,18 @@ internal sealed partial class VerifierEnv
             parent.Pending++;
         }
 
-        PushPending(copy, insnIdx, prevInsnIdx);
+        PushPending(copy, insnIdx, prevInsnIdx, errno);
         return copy;
     }
 
     // kernel: push_stack() / push_async_cb(): a state to explore later, within the jump-sequence limit
-    private void PushPending(VerifierState state, int insnIdx, int prevInsnIdx)
+    private void PushPending(VerifierState state, int insnIdx, int prevInsnIdx, string errno)
     {
         _branches.Push(new PendingBranch(state, insnIdx, prevInsnIdx, _log.Position));
         if (_branches.Count > ComplexityLimitJmpSeq)
         {
-            Fail(RejectKind.TooComplex, Msg.TooComplexJumps, _branches.Count);
+            Error(Msg.TooComplexJumps, _branches.Count);
+            throw new RejectException(_insnIdx, RejectKind.TooComplex) { Errno = errno };
         }
     }
 
@@ -386,6 +394,9 @@ internal sealed partial class VerifierEnv
         public int Insn { get; } = insn;
 
         public RejectKind Kind { get; } = kind;
+
+        /// <summary>The errno when it is not the kind's (VerifierError.ErrnoOverride), or null.</summary>
+        public string? Errno { get; init; }
     }
 }
 

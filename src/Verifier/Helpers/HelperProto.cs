@@ -53,8 +53,9 @@ public sealed record HelperProto
     public bool AcquiresReference => Id is 84 or 85 or 99 or 131 or 194;
 
     /// <summary><c>is_ptr_cast_function()</c>: R0 points into the same object as the argument and shares its reference
-    /// (tcp_sock, sk_fullsock, skc_to_*).</summary>
-    public bool IsPtrCast => Id is 95 or 96 or 136 or 137 or 138 or 139 or 140 or 178 or 196;
+    /// (tcp_sock, sk_fullsock, skc_to_tcp/tcp6/udp6/mptcp/tcp_timewait/tcp_request_sock; not skc_to_unix_sock,
+    /// whose result carries no reference in 6.18).</summary>
+    public bool IsPtrCast => Id is 95 or 96 or 136 or 137 or 138 or 139 or 140 or 196;
 
     /// <summary>The index (0-4) of the OBJ_RELEASE argument, or -1 when the call releases nothing.</summary>
     public int ReleaseArg

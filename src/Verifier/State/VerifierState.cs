@@ -71,6 +71,10 @@ public sealed class VerifierState
     /// (<c>in_free_list</c>): it is freed, and stops counting towards peak_states, once they end.</summary>
     public bool InFreeList { get; set; }
 
+    /// <summary>The state's dead stack slots were forgotten (the kernel's <c>cleaned</c>: clean_verifier_state() ran
+    /// on this complete explored state; it is not cleaned again).</summary>
+    public bool Cleaned { get; set; }
+
     /// <summary>The instruction a checkpoint was taken at.</summary>
     public int InsnIdx { get; set; }
 

@@ -11,7 +11,7 @@ namespace VethXdp.Verifier.Tests.Cases;
 /// (tests/VethXdp.Kernel.Tests/VerifierCaseKernelTests), so agreeing with the case is agreeing with Linux.</summary>
 public sealed class VerifierCaseTests(ITestOutputHelper output)
 {
-    internal static VerificationResult Verify(VerifierCase c)
+    internal static VerificationResult Verify(VerifierCase c, VerifierLogLevel level = VerifierLogLevel.Level1)
     {
         var maps = c.Maps.Select(m => new MapSpec
         {
@@ -30,7 +30,7 @@ public sealed class VerifierCaseTests(ITestOutputHelper output)
             ExpectedAttachType = (uint)c.Attach,
             Slots = c.Slots.ToArray(),
         };
-        return BpfVerifier.Verify(spec, maps, new VerifierOptions { LogLevel = VerifierLogLevel.Level1, StrictAlignment = (c.ProgFlags & 1) != 0 });
+        return BpfVerifier.Verify(spec, maps, new VerifierOptions { LogLevel = level, StrictAlignment = (c.ProgFlags & 1) != 0 });
     }
 
     public static TheoryData<string> Ids() => new(VerifierCase.Ids());

@@ -96,12 +96,13 @@ public sealed class KptrVerifierTests
     [Fact]
     public void Verify_XchgOfUnownedPointer_RefusedWithKernelMessage()
     {
-        // Linux 6.18 refuses it with -EFAULT (check_reg_type's default case); we have no EFAULT: EINVAL
+        // Linux 6.18 refuses it with -EFAULT (check_reg_type's default case, a verifier_bug())
         string path = Path.Combine(TestPaths.RepoRoot, "tests", "VethXdp.Verifier.Tests", "Kptr", "kptr_xchg_unowned.o");
         var (spec, obj) = Load(path, "kptr_xchg_unowned");
         var r = Verify(spec, obj);
         Assert.False(r.Accepted);
         Assert.Equal("verifier bug: invalid PTR_TO_BTF_ID register for type match", r.Error!.Message);
+        Assert.Equal("EFAULT", r.Error.ErrnoName);
         Assert.Equal(12, r.Stats.InsnProcessed);
     }
 }

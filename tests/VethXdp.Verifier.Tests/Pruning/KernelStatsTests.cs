@@ -27,6 +27,21 @@ public sealed class KernelStatsTests
         { "xdp_for_each.v3.o", "xdp_for_each", 117, 1, 10, 10 },
         { "xdp_timers.v3.o", "xdp_timers", 294, 1, 27, 27 },
         { "xdp_loops.v3.o", "xdp_loops", 1647, 4, 63, 37 },
+        // pruning that needs 6.18's stack liveness (dead spilled slots of complete states forgotten), subprograms
+        // included: the callees' reads and writes of their callers' frames reach the call instructions
+        { "xdp_subprogs.v2.o", "xdp_subprogs", 206, 2, 17, 17 },
+        { "xdp_subprogs.v3.o", "xdp_subprogs", 196, 2, 16, 16 },
+        { "xdp_subprogs.v4.o", "xdp_subprogs", 195, 1, 16, 16 },
+        { "xdp_kptr.v2.o", "xdp_kptr", 1344, 4, 41, 41 },
+        { "xdp_kptr.v3.o", "xdp_kptr", 1157, 4, 43, 43 },
+        { "xdp_kptr.v4.o", "xdp_kptr", 1059, 4, 41, 41 },
+        { "xdp_http_methods.v3.o", "xdp_http_methods", 1373, 5, 125, 95 },
+        { "xdp_ipv4_options.v2.o", "xdp_ipv4_options", 413610, 20, 11148, 128 },
+        // skc_to_unix_sock is no pointer cast (no ref_obj_id); a constant tail-call key is precise (record_func_key);
+        // bpf_find_vma's callback is explored; get_task_stack's result is refined (do_refine_retval_range)
+        { "xdp_socket_casts.v3.o", "xdp_socket_casts", 1042, 4, 86, 83 },
+        { "xdp_tailcall.v3.o", "xdp_dispatch", 50, 1, 4, 4 },
+        { "xdp_task_info.v3.o", "xdp_task_info", 10034, 12, 314, 118 },
     };
 
     [Theory]
