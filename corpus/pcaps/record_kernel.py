@@ -299,7 +299,10 @@ SPECS = [
                          "(BPF_PROG_TEST_RUN does not follow the redirect)"),
                dict(pcap="xsk-switch-traffic", maps={"containers": [
                    (mac(f"02:00:00:00:0c:0{n}") + "0000", u32(n + 1)) for n in (1, 2, 3)]},
-                    note="c4 has no entry: its frame (packet 4) is dropped")]),
+                    note="c4 has no entry: its frame (packet 4) is dropped"),
+               dict(pcap="xsk-switch-traffic-1514", maps={"containers": [
+                   (mac(f"02:00:00:00:0c:0{n}") + "0000", u32(n + 1)) for n in (1, 2, 3, 4)]},
+                    note="the same table and cycle at 1,514-byte frames (the scenarios' xsk-*-1514.json)")]),
 
     # --- program structure
     dict(name="xdp_tailcall", shows="A dispatcher tail-calling per-protocol programs through a PROG_ARRAY "
