@@ -680,7 +680,7 @@ internal sealed partial class VerifierEnv
         var ptr = Reg(regno);
         if (!ptr.Bounds.VarOff.IsConst)
         {
-            CheckStackWriteVarOff(state, ptr, off, size, valueRegno);
+            CheckStackWriteVarOff(state, ptr, off, size, valueRegno, isStImm);
             return;
         }
 
@@ -792,18 +792,28 @@ internal sealed partial class VerifierEnv
         return max == 0 ? 0 : 64 - System.Numerics.BitOperations.LeadingZeroCount(max);
     }
 
-    // kernel: check_stack_write_var_off()
-    private void CheckStackWriteVarOff(FuncState state, RegState ptr, int off, int size, int valueRegno)
+    // kernel: check_stack_write_var_off(). Zero written (a register known to be 0, or BPF_ST's imm 0) keeps what is
+    // already zero: a spilled constant 0 stays a spill, a ZERO byte stays ZERO; then the written value is made
+    // precise, because the slots' contents now depend on it being exactly 0 ("backtracking doesn't work for
+    // STACK_ZERO yet").
+    private void CheckStackWriteVarOff(FuncState state, RegState ptr, int off, int size, int valueRegno, bool isStImm)
     {
         int minOff = (int)ptr.Bounds.SMin + off;
         int maxOff = (int)ptr.Bounds.SMax + off + size;
-        bool writingZero = valueRegno >= 0 ? Func.Regs[valueRegno].IsNull : false;
+        bool writingZero = valueRegno >= 0 ? Func.Regs[valueRegno].IsNull : isStImm && _stImm == 0;
+        bool zeroUsed = false;
         for (int i = minOff; i < maxOff; i++)
         {
             int slot = -i - 1, spi = slot / 8;
             ref var st = ref state.Stack[spi];
             MarkStackScratched(spi);
             ref var stype = ref st.Types[slot % 8];
+            if (writingZero && stype == SlotType.Spill && st.Types[7] == SlotType.Spill && st.Spilled.IsNull)
+            {
+                zeroUsed = true;
+                continue;
+            }
+
             if (IsStackSlotSpecial(st))
             {
                 for (int j = 0; j < 8; j++)
@@ -814,10 +824,19 @@ internal sealed partial class VerifierEnv
 
             st.Spilled = RegState.NotInit;
             // keep a ZERO byte only when zero is written; the rest may hold anything
-            if (!(writingZero && stype == SlotType.Zero))
+            if (writingZero && stype == SlotType.Zero)
+            {
+                zeroUsed = true;
+            }
+            else
             {
                 stype = SlotType.Misc;
             }
+        }
+
+        if (zeroUsed && valueRegno >= 0)
+        {
+            MarkChainPrecision(valueRegno);
         }
     }
 
