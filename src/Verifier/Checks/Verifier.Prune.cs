@@ -761,7 +761,7 @@ internal sealed partial class VerifierEnv
                     bool spilled = slot < fs.AllocatedStack / 8 && fs.Stack[slot].IsSpill;
                     bool flagged = insn.Class switch
                     {
-                        OpClass.Ldx => spilled,
+                        OpClass.Ldx => spilled && FillRestoresSpill(fs.Stack[slot], (int)off, insn.AccessBytes),
                         OpClass.St => off % 8 == 0,
                         _ when insn.Mode == MemMode.Atomic => true,
                         _ => insn.SrcReg < 11 && (Reg(insn.SrcReg).Type == RegType.Scalar ? off % 8 == 0 : Reg(insn.SrcReg).Type != RegType.NotInit && insn.MemSize == MemSize.DW),
@@ -792,6 +792,35 @@ internal sealed partial class VerifierEnv
             // this while writing; nothing between here and the write can print or fail for a constant stack slot)
             MarkChainPrecision(insn.SrcReg);
         }
+    }
+
+    // check_stack_read_fixed_off(): a fill is recorded as a stack access only when it restores the spilled register
+    // (all 8 bytes, a narrow read at the spill's start, or spill bytes of a spilled constant 0); any other part of a
+    // spill reads as an unknown scalar (or a 0 from ZERO bytes) that owes nothing to the spilled register ("not
+    // restoring original register state"), so backtracking stops there.
+    private static bool FillRestoresSpill(in StackSlot st, int off, int size)
+    {
+        int spillSize = 1;
+        for (int i = 7; i > 0 && st.Types[i - 1] == SlotType.Spill; i--)
+        {
+            spillSize++;
+        }
+
+        if ((size == 8 && spillSize == 8) || (size <= spillSize && StackNarrowAccessOk(off, size, spillSize)))
+        {
+            return true;
+        }
+
+        int slot = -off - 1, spillBytes = 0;
+        for (int i = 0; i < size; i++)
+        {
+            if (st.Types[(slot - i) % 8] == SlotType.Spill)
+            {
+                spillBytes++;
+            }
+        }
+
+        return spillBytes == size && st.Spilled.IsNull;
     }
 
     // kernel: the linked-registers part of check_cond_jmp_op(): when a conditional jump is not decided, the scalars
