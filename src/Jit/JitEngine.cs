@@ -19,6 +19,9 @@ namespace VethXdp.Jit;
 /// nothing (a tail-call target or a callback entry is compiled the first time it is reached, then cached).</para>
 /// <para>An activation (a run, or one callback) catches what its helpers throw and turns it into the interpreter's
 /// fault: a fault without an instruction gets the call's, anything else becomes "helper X failed: ...".</para>
+/// <para>Unchecked (<c>jit</c>) XDP runs over an <see cref="XdpBuffer"/> take shorter paths: a program whose helper calls
+/// need nothing of the run's own state runs lean (no regions, no Env.Xdp; RunXdpLean), any other without the general
+/// path's indirections (RunXdpUnchecked). Checked runs and the other entry points keep the general path.</para>
 /// <para>One instance runs on one thread at a time.</para>
 /// </remarks>
 public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
@@ -28,6 +31,11 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
     private readonly XdpContext _ownXdp = new();
     private readonly Dictionary<ExecutableProgram, JitProgram> _compiled = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<ExecutableProgram, VerifiedProgram> _verified = new(ReferenceEqualityComparer.Instance);
+    private readonly JitBody _mainBody;
+    private readonly int _mainFrameClear;
+    private readonly bool _fastXdp;
+    private bool _lean;
+    private readonly bool _leanCatches;
     private bool _running;
     private bool _disposed;
 
@@ -48,6 +56,11 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
         Env.Callbacks = this;
         _s = new JitState(Env, options.InstructionBudget) { Engine = this, Current = program };
         _compiled[program.Executable] = program;
+        _fastXdp = program.Mode == JitMode.Unchecked && !program.HasLegacyLoads;
+        _lean = _fastXdp && !program.NeedsRunState;
+        _leanCatches = program.CallsHelpers || program.Entries.Count > 1;
+        _mainBody = program.Body;
+        _mainFrameClear = program.MainFrameClear;
         foreach (var v in verified ?? [])
         {
             _verified[v.Program] = v;
@@ -123,6 +136,16 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
     public RunResult RunXdp(XdpBuffer buffer)
     {
         ArgumentNullException.ThrowIfNull(buffer);
+        if (_lean)
+        {
+            return RunXdpLean(buffer);
+        }
+
+        return _fastXdp ? RunXdpUnchecked(buffer) : RunXdpGeneral(buffer);
+    }
+
+    private RunResult RunXdpGeneral(XdpBuffer buffer)
+    {
         var regions = BeginRun();
         int baseCount = regions.Count;
         try
@@ -143,11 +166,193 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
         }
     }
 
+    // A verified program that calls no helper, or only helpers that need nothing of the run's own state
+    // (VerifiedHelpers.IsRunStateFree: the map helpers, redirects, spin locks): the run needs r1 = the context,
+    // r10 = frame 0 cleared to its verified depth, the instruction count and the context for 4-byte loads.
+    // - No region is registered: unchecked code reads no region (only checked code and helpers do; these helpers
+    //   read none of the run's; a BPF-to-BPF call registers its frame above whatever is there and drops it on
+    //   return, which needs no base regions).
+    // - Env.Xdp and Env.PacketRegionIndex are read only by the other helpers, so they stay as every run leaves them
+    //   (null, -1).
+    // - No running flag and no try/finally: nothing in the run can re-enter the engine (re-entry comes only through a
+    //   callback or a tail call), and nothing set here needs undoing when a run faults. A helper's fault is still
+    //   turned into the interpreter's fault, and frames a faulting run left registered are dropped (RunLeanCatching).
+    // - The context region index and the LD_ABS bounds are not set: only checked code, and LD_ABS (which the
+    //   verifier refuses in XDP programs; a program that has it takes the general path), read them.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private RunResult RunXdpLean(XdpBuffer buffer)
+    {
+        // Neither disposal nor nesting needs a check here: Dispose clears _lean (the general path then throws), and
+        // a lean run cannot start inside another run of this engine (runs nest only through a helper's callback).
+        // The tail-call count and pending target are not reset either: only bpf_tail_call reads or sets them, and a
+        // lean run makes no tail call; every other run resets them when it starts.
+        var s = _s;
+        var ctx = buffer.Context;
+        ulong address = ctx.Address;
+        s.Executed = 0;
+        s.CtxAddress = address;
+        if (!ReferenceEquals(s.Ctx, ctx))
+        {
+            s.Ctx = ctx;
+        }
+
+        s.Args[1] = address;
+        s.Args[10] = s.EnterFrame0(_mainFrameClear);
+        ulong r0 = _leanCatches ? RunLeanCatching(s) : _mainBody(s, 0, 0);
+        return new RunResult(r0, s.Executed);
+    }
+
+    // The lean run of a program that calls helpers or functions: what a helper throws becomes the interpreter's fault
+    // (Activate), and a run that faults inside a BPF-to-BPF call (or an inlined bpf_loop's callback) drops the frames
+    // it registered, as a return would have.
+    private ulong RunLeanCatching(JitState s)
+    {
+        s.Pc = -1;
+        s.Depth = 0;
+        try
+        {
+            return _mainBody(s, 0, 0);
+        }
+        catch (Exception e) when (LeanFault(s, e))
+        {
+            throw FromHelper(e);
+        }
+    }
+
+    // The filter of a lean run's fault: drops the frames it left (whatever the exception), then says whether it is a
+    // helper's to convert.
+    private static bool LeanFault(JitState s, Exception e)
+    {
+        s.DropOwnFrames();
+        return e is not ExecutionFaultException { Pc: >= 0 } && s.Pc >= 0;
+    }
+
+    // A verified program that calls helpers: the general path's state (regions for the helpers' pointer checks,
+    // Env.Xdp and the packet region index for the XDP helpers), set and undone without the general path's
+    // indirections; a fault a helper raises becomes the interpreter's fault as in Activate.
+    private RunResult RunXdpUnchecked(XdpBuffer buffer)
+    {
+        var regions = BeginRun();
+        int baseCount = regions.Count;
+        var env = Env;
+        var s = _s;
+        var ctx = buffer.Context;
+        env.Xdp = buffer;
+        int contextRegion = regions.Push(ctx.Region);
+        env.PacketRegionIndex = regions.Push(buffer.PacketRegion);
+        s.Executed = 0;
+        s.Depth = 0;
+        s.Abort = false;
+        s.Pc = -1;
+        SetContext(contextRegion, ctx);
+        s.Args[1] = ctx.Address;
+        s.Args[10] = s.EnterFrame(0, _mainFrameClear);
+        ulong r0;
+        try
+        {
+            r0 = _mainBody(s, 0, 0);
+        }
+        catch (Exception e)
+        {
+            var converted = e is not ExecutionFaultException { Pc: >= 0 } && s.Pc >= 0 ? FromHelper(e) : null;
+            EndXdpRun(env, regions, baseCount);
+            if (converted is null)
+            {
+                throw;
+            }
+
+            throw converted;
+        }
+
+        EndXdpRun(env, regions, baseCount);
+        return new RunResult(r0, s.Executed);
+    }
+
+    // The end of an XdpBuffer run of unchecked code. The context stays in the state (every path sets its own before
+    // code runs; a callback outside a run sets none), and LD_ABS's bytes were never set.
+    private void EndXdpRun(RuntimeEnv env, RegionTable regions, int baseCount)
+    {
+        env.PacketRegionIndex = -1;
+        env.Xdp = null;
+        regions.Truncate(baseCount);
+        _running = false;
+    }
+
     /// <summary>Later runs throw <see cref="ObjectDisposedException"/>.</summary>
-    public void Dispose() => _disposed = true;
+    public void Dispose()
+    {
+        _disposed = true;
+        _lean = false;
+    }
 
     /// <inheritdoc/>
     ulong IBpfCallbackInvoker.InvokeCallback(ulong function, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        // The common case (bpf_loop and friends during a run): a function of the running program with an entry in
+        // its compiled code, and room for one more frame.
+        var running = _s.Current;
+        if (_running && running is not null && running.Executable.TryGetSlot(function, out int slot)
+            && running.EntryOf(slot) is var entry and >= 0 && _s.Depth + 1 < BpfInterpreter.MaxCallFrames)
+        {
+            return InvokeCallbackInRun(running, slot, entry, r1, r2, r3, r4, r5);
+        }
+
+        return InvokeCallbackGeneral(function, r1, r2, r3, r4, r5);
+    }
+
+    // A callback during a run, in the running program: InvokeCallbackGeneral's work without its lookups, with the
+    // caller's state restored on both exits and a helper's fault turned into the interpreter's (Activate).
+    private ulong InvokeCallbackInRun(JitProgram code, int pc, int entry, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
+    {
+        var s = _s;
+        int depth = s.Depth;
+        int callerPc = s.Pc;
+        var regions = Env.Regions;
+        int count = regions.Count;
+        ClearArgs(code);
+        var args = s.Args;
+        args[1] = r1;
+        args[2] = r2;
+        args[3] = r3;
+        args[4] = r4;
+        args[5] = r5;
+        args[10] = s.EnterFrame(depth + 1, code.FrameClear(pc));
+        s.Pc = -1;
+        ulong r0;
+        try
+        {
+            r0 = code.Body(s, entry, depth + 1);
+        }
+        catch (Exception e)
+        {
+            var converted = e is not ExecutionFaultException { Pc: >= 0 } && s.Pc >= 0 ? FromHelper(e) : null;
+            EndCallback(s, code, regions, count, depth, callerPc);
+            if (converted is null)
+            {
+                throw;
+            }
+
+            throw converted;
+        }
+
+        EndCallback(s, code, regions, count, depth, callerPc);
+        return r0;
+    }
+
+    private static void EndCallback(JitState s, JitProgram caller, RegionTable regions, int count, int depth, int callerPc)
+    {
+        regions.Truncate(count);
+        s.Depth = depth;
+        if (!ReferenceEquals(s.Current, caller))
+        {
+            s.Current = caller;
+        }
+
+        s.Pc = callerPc;
+        s.Abort = false;
+    }
+
+    private ulong InvokeCallbackGeneral(ulong function, ulong r1, ulong r2, ulong r3, ulong r4, ulong r5)
     {
         // A callback is a BPF-to-BPF call made by the helper: a new frame above the one that called the helper, in the
         // program that called it. kernel: the verifier's callback frames (push_callback_call()).
@@ -247,9 +452,10 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
         }
 
         _running = true;
-        Env.TailCallCount = 0;
-        Env.PendingTailCall = null;
-        return Env.Regions;
+        var env = Env;
+        env.TailCallCount = 0;
+        env.PendingTailCall = null;
+        return env.Regions;
     }
 
     private void EndRun(RegionTable regions, int baseCount)

@@ -21,6 +21,9 @@ public sealed class JitProgram
     // a wrong answer.
     internal int[] AccessHints = [];
 
+    // Unchecked mode: per verified map helper call, the map it resolved last (VerifiedHelpers.MapAt).
+    internal MapSite?[] MapSites = [];
+
     private readonly int[] _entryOf;
     private readonly Lock _variantsLock = new();
     private Dictionary<int, JitProgram>? _variants;
@@ -66,8 +69,22 @@ public sealed class JitProgram
 
     internal JitBody Body { get; set; } = null!;
 
+    /// <summary>True when the program calls a helper or kfunc (a <c>call</c> that is not BPF-to-BPF, or a
+    /// <c>callx</c>): only then can a run reach the environment, the region table, a callback or a tail call.</summary>
+    internal bool CallsHelpers { get; init; }
+
+    /// <summary>True when a call may need the run's own state: its regions (context, packet, stack), Env.Xdp, a
+    /// callback or a tail call (a call to anything but VerifiedHelpers.IsRunStateFree).</summary>
+    internal bool NeedsRunState { get; set; }
+
+    /// <summary>True when the program has LD_ABS / LD_IND instructions.</summary>
+    internal bool HasLegacyLoads { get; init; }
+
     /// <summary>Stack bytes cleared when the function at each slot opens a frame (see JitCompiler.FrameClearSizes).</summary>
     internal int[] FrameClearBySlot { get; init; } = [];
+
+    /// <summary>Stack bytes to clear when frame 0 opens for slot 0.</summary>
+    internal int MainFrameClear => FrameClearBySlot.Length > 0 ? FrameClearBySlot[0] : BpfInterpreter.StackSize;
 
     /// <summary>Stack bytes to clear when the function that starts at <paramref name="pc"/> opens a frame.</summary>
     internal int FrameClear(int pc) => (uint)pc < (uint)FrameClearBySlot.Length ? FrameClearBySlot[pc] : BpfInterpreter.StackSize;

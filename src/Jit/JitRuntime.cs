@@ -316,6 +316,26 @@ internal static unsafe class JitRuntime
         return s.EnterFrame(depth + 1, clear);
     }
 
+    // An inlined bpf_loop's callback (CallEmitter.EmitInlineLoop): as PushFrame, with the fault a helper's callback
+    // raises at the frame limit (InvokeCallback; the activation adds the call's index, which the state holds).
+    public static ulong PushCallbackFrame(JitState s, int depth, int site, ulong r6, ulong r7, ulong r8, ulong r9, ulong r10, int clear)
+    {
+        if (depth + 1 >= BpfInterpreter.MaxCallFrames)
+        {
+            throw ExecutionFaults.CallbackStackExceeded();
+        }
+
+        ref var f = ref s.Frames[depth];
+        f.ReturnSite = site;
+        f.RegionCount = s.Regions.Count;
+        f.R6 = r6;
+        f.R7 = r7;
+        f.R8 = r8;
+        f.R9 = r9;
+        f.R10 = r10;
+        return s.EnterFrame(depth + 1, clear);
+    }
+
     // The callee at depth + 1 exited: drop its stack region; the caller restores r6-r10 from the frame and returns.
     public static ref JitFrame PopFrame(JitState s, int depth)
     {

@@ -143,13 +143,63 @@ internal sealed unsafe class JitState
             StackDirty |= 1 << depth;
         }
 
-        if (clearBytes > 0)
-        {
-            Unsafe.InitBlockUnaligned((void*)(top - (uint)clearBytes), 0, (uint)clearBytes);
-        }
-
+        Clear(top, clearBytes);
         Regions.Push(new MemoryRegion(start, BpfInterpreter.StackSize, RegionKind.Stack, Writable: true, s_frameNames[depth]));
         return top;
+    }
+
+    /// <summary>R10 of frame 0 after zeroing its top <paramref name="clearBytes"/> bytes (0 to 512), without
+    /// registering it: for a lean run of unchecked code (see JitEngine.RunXdpLean), where nothing reads the region
+    /// table. <see cref="StackDirty"/> is left alone: its bits start set and only checked code clears them, and an
+    /// engine whose runs are lean never runs checked code (that comes only through tail calls and callbacks).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ulong EnterFrame0(int clearBytes)
+    {
+        ulong top = StackBase + BpfInterpreter.StackSize;
+        Clear(top, clearBytes);
+        return top;
+    }
+
+    // Zeroes the `bytes` below `top`: a verified function's depth is usually a few words, cleared with plain stores
+    // rather than a call to the runtime's memset.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Clear(ulong top, int bytes)
+    {
+        if (bytes <= 0)
+        {
+            return;
+        }
+
+        if (bytes <= 64 && (bytes & 7) == 0)
+        {
+            ulong* p = (ulong*)top;
+            for (int i = 1; i <= bytes / 8; i++)
+            {
+                p[-i] = 0;
+            }
+
+            return;
+        }
+
+        Unsafe.InitBlockUnaligned((void*)(top - (uint)bytes), 0, (uint)bytes);
+    }
+
+    /// <summary>After a lean run faulted: removes the frames of this state's stack block that it left on top of the
+    /// region table (a lean run registers nothing else, and nothing of this state's is on top when one starts: every
+    /// other run drops what it registered).</summary>
+    public void DropOwnFrames()
+    {
+        ulong span = (ulong)(BpfInterpreter.MaxCallFrames * FrameStride);
+        while (Regions.Count > 0)
+        {
+            var top = Regions[Regions.Count - 1];
+            if (top.Kind != RegionKind.Stack || top.Start - StackBase >= span)
+            {
+                return;
+            }
+
+            Regions.RemoveLast();
+        }
     }
 
     /// <summary>An address inside the first guard: a non-null packet pointer for an empty packet, in no region.</summary>

@@ -34,6 +34,50 @@ public class DifferentialProperties
             return Engines.Agree(interp, jit).Label($"{c}\ninterp: {interp}\njit:    {jit}");
         });
 
+    /// <summary>The unchecked code on the runs the interpreter stopped for the budget: every access before the stop
+    /// was in bounds, and the unchecked code (one budget check per block of store-separated segments, the per-segment
+    /// copy when the block does not fit) must stop at the same instruction with the same memory.</summary>
+    [Property(MaxTest = 1000)]
+    public Property GeneratedProgram_BudgetFault_UncheckedJitStopsAtTheSameInstruction() =>
+        Prop.ForAll(ProgramGen.Cases, c =>
+        {
+            var interp = Engines.Interp(c.Slots, c.Memory, budget: c.Budget);
+            if (interp.Fault is not Vm.Interpreter.FaultKind.BudgetExceeded)
+            {
+                return true.Label("not stopped by the budget");
+            }
+
+            var jit = Engines.Jit(c.Slots, c.Memory, budget: c.Budget, unchecked_: true);
+            return Engines.Agree(interp, jit).Label($"{c}\ninterp: {interp}\njit:    {jit}");
+        });
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    [InlineData(6)]
+    [InlineData(7)]
+    public void StoreBlock_BudgetRunsOutInside_UncheckedStopsWhereInterpDoes(long budget)
+    {
+        // Four stores form one block (one budget check); a budget that ends inside it must still stop at the exact
+        // store, after the stores before it and before the ones after it.
+        var slots = Assembler.Assemble("""
+            *(u64 *)(r1 +0) = 1
+            *(u64 *)(r1 +8) = 2
+            r2 = 3
+            *(u64 *)(r1 +16) = r2
+            *(u64 *)(r1 +24) = 4
+            r0 = 0
+            exit
+            """).ToArray();
+        var interp = Engines.Interp(slots, new byte[32], budget: budget);
+        var jit = Engines.Jit(slots, new byte[32], budget: budget, unchecked_: true);
+        Engines.AssertSame(interp, jit);
+        Assert.Equal(budget < 7, jit.Fault is not null);
+    }
+
     [Fact]
     public void Generator_Programs_AreValidAndCoverFaultsAndSuccesses()
     {

@@ -68,6 +68,14 @@ internal sealed class EmitContext
 
     public Instruction[] Slots { get; }
 
+    /// <summary>Set when the code calls a helper that may need the run's regions, Env.Xdp, callbacks or tail calls
+    /// (any but VerifiedHelpers.IsRunStateFree).</summary>
+    public bool NeedsRunState { get; set; }
+
+    /// <summary>Unchecked mode: per 4-byte load, whether its base register holds the context pointer
+    /// (<see cref="CtxPointers"/>); null in checked mode.</summary>
+    public int[]? CtxState { get; set; }
+
     public ExecutableProgram Program { get; }
 
     public HelperTable Helpers { get; }
@@ -144,6 +152,9 @@ internal sealed class EmitContext
         Call(JitMethods.PacketBounds);
         Il.Emit(OpCodes.Stloc, PktLo!);
     }
+
+    /// <summary>Verified map helper calls given a site cache so far (the length of <see cref="JitProgram.MapSites"/>).</summary>
+    public int MapSiteCount { get; set; }
 
     /// <summary>Access sites given a region hint so far (the length of <see cref="JitProgram.AccessHints"/>).</summary>
     public int HintCount { get; private set; }

@@ -22,6 +22,8 @@ internal sealed class FlowInfo
     {
         IsLabel = new bool[length + 1];
         SegmentCount = new int[length];
+        BlockCount = new int[length];
+        BlockEnd = new int[length];
         IsSecondSlot = new bool[length];
     }
 
@@ -30,6 +32,13 @@ internal sealed class FlowInfo
 
     /// <summary>At a segment's first slot, the number of instructions in the segment (an lddw counts once); 0 elsewhere.</summary>
     public int[] SegmentCount { get; }
+
+    /// <summary>Unchecked mode: at the first slot of a straight run of two or more segments that may share one
+    /// budget check (see <see cref="MergeBlocks"/>), the run's instruction count; 0 elsewhere.</summary>
+    public int[] BlockCount { get; }
+
+    /// <summary>At a block's first slot, the slot after its last instruction.</summary>
+    public int[] BlockEnd { get; }
 
     /// <summary>The second slots of 64-bit loads (never executed as instructions, except when a callback enters there).</summary>
     public bool[] IsSecondSlot { get; }
@@ -111,7 +120,82 @@ internal sealed class FlowInfo
             }
         }
 
+        if (!checkedMode)
+        {
+            f.MergeBlocks(slots);
+        }
+
         return f;
+    }
+
+    // Unchecked mode: consecutive segments that only a store (or atomic) separates, with no label between them, form
+    // a block that is counted with one check at its start when the whole block fits in the budget: a verified
+    // program's loads, stores and ALU cannot fault, so nothing inside the block is observed before its end unless the
+    // budget runs out inside it. When it would, the compiled code runs a copy of the block with the per-segment checks
+    // instead (JitCompiler.EmitBlock), which stops at the exact instruction as before. A block ends before a label,
+    // and its last segment does not end with a call, an exit or an LD-class instruction (those stay on their own:
+    // a call syncs the count for its callbacks, and the others may leave the method); jumps may end it.
+    private void MergeBlocks(ReadOnlySpan<Instruction> slots)
+    {
+        var starts = new List<int>();
+        for (int pc = 0; pc < slots.Length; pc++)
+        {
+            if (SegmentCount[pc] > 0)
+            {
+                starts.Add(pc);
+            }
+        }
+
+        for (int i = 0; i < starts.Count;)
+        {
+            int j = i;
+            int count = SegmentCount[starts[i]];
+            while (j + 1 < starts.Count && !IsLabel[starts[j + 1]] && EndsWithStore(slots, LastOf(starts[j], starts[j + 1]))
+                && Mergeable(slots, starts[j + 1], j + 2 < starts.Count ? starts[j + 2] : slots.Length))
+            {
+                j++;
+                count += SegmentCount[starts[j]];
+            }
+
+            if (j > i && Mergeable(slots, starts[i], starts[i + 1]))
+            {
+                BlockCount[starts[i]] = count;
+                BlockEnd[starts[i]] = j + 1 < starts.Count ? starts[j + 1] : slots.Length;
+            }
+
+            i = j + 1;
+        }
+    }
+
+    // The last instruction of the segment [start, next): next - 1, or next - 2 when that is an lddw's second slot.
+    private int LastOf(int start, int next)
+    {
+        int last = next - 1;
+        return last > start && IsSecondSlot[last] ? last - 1 : last;
+    }
+
+    private static bool EndsWithStore(ReadOnlySpan<Instruction> slots, int pc) => slots[pc].Class is OpClass.St or OpClass.Stx;
+
+    // A segment [start, next) that may be part of a block (and so be emitted twice): it does not end with a call, an
+    // exit or an LD-class instruction, and it has no lddw whose second slot is an entry (that slot's label is marked
+    // once, in a stub of its own).
+    private bool Mergeable(ReadOnlySpan<Instruction> slots, int start, int next)
+    {
+        for (int pc = start; pc < next; pc++)
+        {
+            if (IsSecondSlot[pc] && IsLabel[pc])
+            {
+                return false;
+            }
+        }
+
+        var insn = slots[LastOf(start, next)];
+        if (insn.Class == OpClass.Ld)
+        {
+            return false;
+        }
+
+        return insn.Class is not (OpClass.Jmp or OpClass.Jmp32) || insn.JmpOp is not (JmpOp.Call or JmpOp.Exit);
     }
 
     /// <summary>True when a load or store at <paramref name="offset"/> from r10 of <paramref name="size"/> bytes lies

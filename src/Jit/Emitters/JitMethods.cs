@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Reflection;
 using VethXdp.Vm.Helpers;
 using VethXdp.Vm.Interpreter;
+using VethXdp.Vm.Xdp;
 
 namespace VethXdp.Jit.Emitters;
 
@@ -19,7 +20,10 @@ internal static class JitMethods
     public static readonly FieldInfo Abort = Field(nameof(JitState.Abort));
     public static readonly FieldInfo StackDirty = Field(nameof(JitState.StackDirty));
     public static readonly FieldInfo Current = Field(nameof(JitState.Current));
+    public static readonly FieldInfo CtxAddress = Field(nameof(JitState.CtxAddress));
+    public static readonly FieldInfo Ctx = Field(nameof(JitState.Ctx));
     public static readonly FieldInfo AccessHints = typeof(JitProgram).GetField(nameof(JitProgram.AccessHints), BindingFlags.NonPublic | BindingFlags.Instance)!;
+    public static readonly FieldInfo MapSites = typeof(JitProgram).GetField(nameof(JitProgram.MapSites), BindingFlags.NonPublic | BindingFlags.Instance)!;
     public static readonly FieldInfo HelperDelegates = typeof(JitProgram).GetField(nameof(JitProgram.HelperDelegates), BindingFlags.NonPublic | BindingFlags.Instance)!;
 
     public static readonly FieldInfo FrameReturnSite = FrameField(nameof(JitFrame.ReturnSite));
@@ -64,6 +68,7 @@ internal static class JitMethods
     public static readonly MethodInfo LdAbs = Runtime(nameof(JitRuntime.LdAbs));
     public static readonly MethodInfo PushFrame = Runtime(nameof(JitRuntime.PushFrame));
     public static readonly MethodInfo PopFrame = Runtime(nameof(JitRuntime.PopFrame));
+    public static readonly MethodInfo PushCallbackFrame = Runtime(nameof(JitRuntime.PushCallbackFrame));
     public static readonly MethodInfo CallX = Runtime(nameof(JitRuntime.CallX));
     public static readonly MethodInfo TailCall = Runtime(nameof(JitRuntime.TailCall));
     public static readonly MethodInfo BudgetFault = Runtime(nameof(JitRuntime.BudgetFault));
@@ -77,6 +82,21 @@ internal static class JitMethods
     public static readonly MethodInfo FaultFramePointerWrite = Fault(nameof(ExecutionFaults.FramePointerWrite));
     public static readonly MethodInfo FaultInvalidOpcode = Fault(nameof(ExecutionFaults.InvalidOpcode));
     public static readonly MethodInfo FaultBudgetExceeded = Fault(nameof(ExecutionFaults.BudgetExceeded));
+
+    /// <summary>The getter of the <see cref="XdpContext"/> property a 4-byte load at <paramref name="offset"/> of
+    /// <c>struct xdp_md</c> reads (kernel: xdp_convert_ctx_access()), or null for any other offset.</summary>
+    public static MethodInfo? ContextField(int offset) => offset switch
+    {
+        XdpMd.Data => Getter(nameof(XdpContext.Data)),
+        XdpMd.DataEnd => Getter(nameof(XdpContext.DataEnd)),
+        XdpMd.DataMeta => Getter(nameof(XdpContext.DataMeta)),
+        XdpMd.IngressIfindex => Getter(nameof(XdpContext.IngressIfindex)),
+        XdpMd.RxQueueIndex => Getter(nameof(XdpContext.RxQueueIndex)),
+        XdpMd.EgressIfindex => Getter(nameof(XdpContext.EgressIfindex)),
+        _ => null,
+    };
+
+    private static MethodInfo Getter(string name) => typeof(XdpContext).GetProperty(name)!.GetMethod!;
 
     private static FieldInfo Field(string name) =>
         typeof(JitState).GetField(name) ?? throw new MissingFieldException(nameof(JitState), name);

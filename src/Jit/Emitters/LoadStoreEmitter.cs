@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Reflection.Emit;
 using VethXdp.Vm.Isa;
+using VethXdp.Vm.Xdp;
 
 namespace VethXdp.Jit.Emitters;
 
@@ -68,6 +69,17 @@ internal static class LoadStoreEmitter
         else if (!inFrame && size == 4)
         {
             call = signed ? JitMethods.LdxSWUnchecked : JitMethods.LdxWUnchecked;
+            switch (cx.CtxState?[pc] ?? CtxPointers.Unknown)
+            {
+                case CtxPointers.NotCtx:
+                    // Never the context on any path: a plain load (see CtxPointers).
+                    call = null;
+                    break;
+                case CtxPointers.Ctx when JitMethods.ContextField(insn.Offset) is { } field
+                    && !(signed && insn.Offset is XdpMd.Data or XdpMd.DataEnd or XdpMd.DataMeta):
+                    EmitContextLoad(cx, insn, pc, call, field, signed);
+                    return;
+            }
         }
 
         if (call is not null && cx.Checked)
@@ -101,6 +113,40 @@ internal static class LoadStoreEmitter
         }
 
         cx.StReg(insn.DstReg);
+    }
+
+    // Unchecked: a 4-byte load whose base register is the context on every path (CtxPointers): when the register is
+    // this run's context (always, for an XDP run; not for a run over plain memory), the field is read straight from
+    // the XdpContext, as the kernel's rewritten load reads xdp_buff (kernel: xdp_convert_ctx_access()); otherwise the
+    // runtime's address check as before (cold).
+    private static void EmitContextLoad(EmitContext cx, Instruction insn, int pc, MethodInfo fallback, MethodInfo field, bool signed)
+    {
+        var il = cx.Il;
+        int dst = insn.DstReg;
+        var done = il.DefineLabel($"LDX_{pc}_CTX_DONE");
+        var other = cx.Cold($"LDX_{pc}_NOT_CTX", () =>
+        {
+            cx.LdState();
+            cx.LdAddress(insn.SrcReg, insn.Offset);
+            cx.LdI4(pc);
+            cx.Call(fallback);
+            cx.StReg(dst);
+            il.Emit(OpCodes.Br, done);
+        });
+        cx.LdReg(insn.SrcReg);
+        cx.LdState();
+        il.Emit(OpCodes.Ldfld, JitMethods.CtxAddress);
+        il.Emit(OpCodes.Bne_Un, other);
+        cx.LdState();
+        il.Emit(OpCodes.Ldfld, JitMethods.Ctx);
+        cx.Call(field);
+        if (field.ReturnType == typeof(uint))
+        {
+            il.Emit(signed ? OpCodes.Conv_I8 : OpCodes.Conv_U8);
+        }
+
+        cx.StReg(dst);
+        il.MarkLabel(done);
     }
 
     private static void EmitStore(EmitContext cx, Instruction insn, int pc)

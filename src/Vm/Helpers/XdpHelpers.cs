@@ -86,6 +86,40 @@ public static class XdpHelpers
         return (ulong)ret;
     }
 
+    /// <summary><see cref="XdpLoadBytes"/> for a program the verifier accepted (the unchecked JIT binds it): without
+    /// the region check of buf (kernel: check_helper_mem_access() proved len writable bytes there).</summary>
+    public static unsafe ulong XdpLoadBytesVerified(ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, RuntimeEnv env)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        var xdp = env.XdpFrame(r1);
+        uint offset = (uint)r2;
+        uint length = (uint)r4;
+        long ret = xdp.CheckRange(offset, length);
+        if (ret == 0)
+        {
+            xdp.CopyOut((int)offset, new Span<byte>((void*)r3, (int)length));
+        }
+
+        return (ulong)ret;
+    }
+
+    /// <summary><see cref="XdpStoreBytes"/> for a program the verifier accepted: without the region check of buf
+    /// (kernel: check_helper_mem_access() proved len initialised readable bytes there).</summary>
+    public static unsafe ulong XdpStoreBytesVerified(ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, RuntimeEnv env)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        var xdp = env.XdpFrame(r1);
+        uint offset = (uint)r2;
+        uint length = (uint)r4;
+        long ret = xdp.CheckRange(offset, length);
+        if (ret == 0)
+        {
+            xdp.CopyIn((int)offset, new ReadOnlySpan<byte>((void*)r3, (int)length));
+        }
+
+        return (ulong)ret;
+    }
+
     /// <summary>bpf_xdp_store_bytes(ctx, offset, buf, len) (190): copies buf into the frame at offset; 0, -EFAULT or -EINVAL.</summary>
     public static ulong XdpStoreBytes(ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, RuntimeEnv env)
     {
@@ -127,6 +161,19 @@ public static class XdpHelpers
         ArgumentNullException.ThrowIfNull(env);
         var map = env.ResolveMap(r1);
         MapFuncCompat.Check(map, HelperId.RedirectMap);
+        return RedirectMapTo(map, r2, r3, env);
+    }
+
+    /// <summary><see cref="RedirectMap"/> for a program the verifier accepted (the unchecked JIT binds it): without
+    /// the map type check, which the verifier made (kernel: check_map_func_compatibility()).</summary>
+    public static ulong RedirectMapVerified(ulong r1, ulong r2, ulong r3, ulong r4, ulong r5, RuntimeEnv env)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        return RedirectMapTo(env.ResolveMap(r1), r2, r3, env);
+    }
+
+    private static ulong RedirectMapTo(BpfMap map, ulong r2, ulong r3, RuntimeEnv env)
+    {
         ulong flags = r3;
         ulong flagMask = map.Type is MapType.Devmap or MapType.DevmapHash ? BroadcastFlag | ExcludeIngressFlag : 0;
         if ((flags & ~(ActionMask | flagMask)) != 0)

@@ -2,183 +2,214 @@ using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using VethXdp.Vm.Helpers;
 using VethXdp.Vm.Isa;
+using VethXdp.Vm.Memory;
+using VethXdp.Vm.Xdp;
 
 namespace VethXdp.Vm.Interpreter;
 
 public sealed unsafe partial class BpfInterpreter
 {
-    // The main loop: one switch over the opcode byte. Semantics follow RFC 9669 (and Linux where it is silent):
-    // ALU results are zero-extended to 64 bits, shift counts are masked to the operand width, and
-    // division and modulo never trap (BpfMath). pc is a slot index; a 64-bit immediate load takes two.
-    // Runs `prog` from `pc` in frame `baseDepth` (already registered, R10 set) until that frame exits; BPF-to-BPF
-    // calls go deeper and return here, tail calls replace the program of the current frame, and callbacks that
-    // helpers make re-enter this method one frame up. TMode is TraceOff (no tracing code is compiled in) or TraceOn
-    // (every instruction is reported to the tracer: begun at the top of its iteration, ended at the top of the next).
-    private ulong Execute<TMode>(ExecutableProgram prog, int pc, in RegisterFile initial, int baseDepth)
+    // The main loop: one switch over the decoded opcode (InstructionDecoder; the slots decoded once per program).
+    // Semantics follow RFC 9669 (and Linux where it is silent): ALU results are zero-extended to 64 bits, shift counts
+    // are masked to the operand width, and division and modulo never trap (BpfMath). pc is a slot index; a 64-bit
+    // immediate load takes two.
+    // Runs `prog` from `pc` in frame `depth` (already registered, R10 set; `baseDepth` is the frame whose exit ends
+    // this loop) until that frame exits, with `executed` instructions already counted; BPF-to-BPF calls go deeper and
+    // return here, tail calls replace the program of the current frame, and callbacks that helpers make re-enter this
+    // method one frame up.
+    // TMode picks the loop: TraceOff counts the budget per straight run (DecodedInstruction.Run is charged where
+    // control arrives other than by falling through, so the count is exact at every call, exit and jump); TraceOn
+    // reports every instruction to the tracer (begun at the top of its iteration, ended at the top of the next) and
+    // counts per instruction; Precise counts per instruction without tracing: TraceOff hands the rest of its run to
+    // it when a straight run would cross the budget, so the budget fault (or a fault before it) comes at the same
+    // instruction as when counting one by one.
+    // Loads and stores inside the current stack frame or the packet (bounds in fields: _stackLo, set when the frame
+    // changes, and _pktStart/_pktLen, reloaded after each helper call, the only thing that moves the packet) are plain
+    // accesses after one or two compares (a stack store also lowers the frame's floor, see _floors); 4-byte loads
+    // inside the context read its fields; anything else goes through the region table (LoadSlow/StoreSlow) with the
+    // same result and the same faults.
+    // The program each frame runs is in _frames[depth].Program (cold paths read it there: the hot loop keeps as few
+    // locals as it can, so that the JIT keeps them in registers).
+    [SkipLocalsInit]
+    private ulong Execute<TMode>(ExecutableProgram prog, int pc, in RegisterFile initial, int baseDepth, int depth, long executed)
         where TMode : struct, ITraceMode
     {
-        // A local copy: the JIT keeps it in the frame, without an indirection per register access.
-        RegisterFile regs = initial;
-        ReadOnlySpan<Instruction> slots = prog.Slots;
-        var regions = Env.Regions;
-        var frames = _frames;
+        // A local copy: the JIT addresses it from the frame pointer, without an indirection per register access. Copied
+        // one register at a time: the caller has just stored some of them, and one wide load of narrower recent stores
+        // stalls (no store forwarding).
+        RegisterFile regs;
+        Unsafe.SkipInit(out regs);
+        CopyRegisters(ref regs, in initial);
+
+        ref ulong r = ref Unsafe.As<RegisterFile, ulong>(ref regs);
+        DecodedInstruction* code = prog.Code;
+        DecodedInstruction* d = code + pc;
+        SetProgram(depth, prog);
         long budget = _budget;
-        int contextRegion = _contextRegion;
-        long executed = _executed;
-        int depth = baseDepth;
+        long remaining = budget - executed;   // executed = budget - remaining
+        EnterFrameBounds(depth);
+
+        if (!TMode.PerInstruction)
+        {
+            remaining -= d->Run;
+            if (remaining < 0)
+            {
+                goto Overflow;
+            }
+        }
 
         while (true)
         {
-            if (TMode.Enabled)
+            if (TMode.PerInstruction)
             {
-                TraceEnd(baseDepth, in regs, pc, prog, depth);
+                pc = (int)(d - code);
+                if (TMode.Enabled)
+                {
+                    TraceEnd(baseDepth, in regs, pc, _frames[depth].Program!, depth);
+                }
+
+                if (d->Opcode == InstructionDecoder.FellOff)
+                {
+                    ThrowFellOffEnd(_frames[depth].Program!.Slots);
+                }
+
+                if (--remaining < 0)
+                {
+                    ThrowBudgetExceeded(pc, budget);
+                }
+
+                if (TMode.Enabled)
+                {
+                    TraceBegin(baseDepth, _frames[depth].Program!, pc, _frames[depth].Program!.Slots[pc], depth, budget - remaining, in regs);
+                }
             }
 
-            if ((uint)pc >= (uint)slots.Length)
-            {
-                ThrowFellOffEnd(slots);
-            }
-
-            if (++executed > budget)
-            {
-                ThrowBudgetExceeded(pc, budget);
-            }
-
-            Instruction insn = slots[pc];
-            if (TMode.Enabled)
-            {
-                TraceBegin(baseDepth, prog, pc, insn, depth, executed, in regs);
-            }
-
-            int dst = insn.DstReg;
-            int src = insn.SrcReg;
-            ulong imm = (ulong)(long)insn.Imm;   // ALU64 and JMP sign-extend imm to 64 bits
-            uint imm32 = (uint)insn.Imm;          // ALU and JMP32 use its 32 bits
-            ulong off = (ulong)(long)insn.Offset;
-
-            switch (insn.Opcode)
+            switch (d->Opcode)
             {
                 // ---- ALU64 ----
-                case Op.Add64Imm: regs[dst] += imm; break;
-                case Op.Add64Reg: regs[dst] += regs[src]; break;
-                case Op.Sub64Imm: regs[dst] -= imm; break;
-                case Op.Sub64Reg: regs[dst] -= regs[src]; break;
-                case Op.Mul64Imm: regs[dst] *= imm; break;
-                case Op.Mul64Reg: regs[dst] *= regs[src]; break;
-                case Op.Div64Imm: regs[dst] = Div64(regs[dst], imm, insn.Offset); break;
-                case Op.Div64Reg: regs[dst] = Div64(regs[dst], regs[src], insn.Offset); break;
-                case Op.Mod64Imm: regs[dst] = Mod64(regs[dst], imm, insn.Offset); break;
-                case Op.Mod64Reg: regs[dst] = Mod64(regs[dst], regs[src], insn.Offset); break;
-                case Op.Or64Imm: regs[dst] |= imm; break;
-                case Op.Or64Reg: regs[dst] |= regs[src]; break;
-                case Op.And64Imm: regs[dst] &= imm; break;
-                case Op.And64Reg: regs[dst] &= regs[src]; break;
-                case Op.Xor64Imm: regs[dst] ^= imm; break;
-                case Op.Xor64Reg: regs[dst] ^= regs[src]; break;
-                case Op.Lsh64Imm: regs[dst] <<= (int)(imm & 63); break;
-                case Op.Lsh64Reg: regs[dst] <<= (int)(regs[src] & 63); break;
-                case Op.Rsh64Imm: regs[dst] >>= (int)(imm & 63); break;
-                case Op.Rsh64Reg: regs[dst] >>= (int)(regs[src] & 63); break;
-                case Op.Arsh64Imm: regs[dst] = (ulong)((long)regs[dst] >> (int)(imm & 63)); break;
-                case Op.Arsh64Reg: regs[dst] = (ulong)((long)regs[dst] >> (int)(regs[src] & 63)); break;
-                case Op.Neg64: regs[dst] = 0 - regs[dst]; break;
-                case Op.Mov64Imm: regs[dst] = imm; break;
-                case Op.Mov64Reg: regs[dst] = MovSx64(regs[src], insn.Offset); break;
-                case Op.Bswap: regs[dst] = Swap(regs[dst], insn.Imm); break;
+                case Op.Add64Imm: R(ref r, d->Dst) += (ulong)(long)d->Imm; break;
+                case Op.Add64Reg: R(ref r, d->Dst) += R(ref r, d->Src); break;
+                case Op.Sub64Imm: R(ref r, d->Dst) -= (ulong)(long)d->Imm; break;
+                case Op.Sub64Reg: R(ref r, d->Dst) -= R(ref r, d->Src); break;
+                case Op.Mul64Imm: R(ref r, d->Dst) *= (ulong)(long)d->Imm; break;
+                case Op.Mul64Reg: R(ref r, d->Dst) *= R(ref r, d->Src); break;
+                case Op.Div64Imm: R(ref r, d->Dst) = Div64(R(ref r, d->Dst), (ulong)(long)d->Imm, d->Offset); break;
+                case Op.Div64Reg: R(ref r, d->Dst) = Div64(R(ref r, d->Dst), R(ref r, d->Src), d->Offset); break;
+                case Op.Mod64Imm: R(ref r, d->Dst) = Mod64(R(ref r, d->Dst), (ulong)(long)d->Imm, d->Offset); break;
+                case Op.Mod64Reg: R(ref r, d->Dst) = Mod64(R(ref r, d->Dst), R(ref r, d->Src), d->Offset); break;
+                case Op.Or64Imm: R(ref r, d->Dst) |= (ulong)(long)d->Imm; break;
+                case Op.Or64Reg: R(ref r, d->Dst) |= R(ref r, d->Src); break;
+                case Op.And64Imm: R(ref r, d->Dst) &= (ulong)(long)d->Imm; break;
+                case Op.And64Reg: R(ref r, d->Dst) &= R(ref r, d->Src); break;
+                case Op.Xor64Imm: R(ref r, d->Dst) ^= (ulong)(long)d->Imm; break;
+                case Op.Xor64Reg: R(ref r, d->Dst) ^= R(ref r, d->Src); break;
+                case Op.Lsh64Imm: R(ref r, d->Dst) <<= d->Imm & 63; break;
+                case Op.Lsh64Reg: R(ref r, d->Dst) <<= (int)(R(ref r, d->Src) & 63); break;
+                case Op.Rsh64Imm: R(ref r, d->Dst) >>= d->Imm & 63; break;
+                case Op.Rsh64Reg: R(ref r, d->Dst) >>= (int)(R(ref r, d->Src) & 63); break;
+                case Op.Arsh64Imm: R(ref r, d->Dst) = (ulong)((long)R(ref r, d->Dst) >> (d->Imm & 63)); break;
+                case Op.Arsh64Reg: R(ref r, d->Dst) = (ulong)((long)R(ref r, d->Dst) >> (int)(R(ref r, d->Src) & 63)); break;
+                case Op.Neg64: R(ref r, d->Dst) = 0 - R(ref r, d->Dst); break;
+                case Op.Mov64Imm: R(ref r, d->Dst) = (ulong)(long)d->Imm; break;
+                case Op.Mov64Reg: R(ref r, d->Dst) = R(ref r, d->Src); break;
+                case InstructionDecoder.MovSx64: R(ref r, d->Dst) = MovSx64(R(ref r, d->Src), d->Offset); break;
+                case Op.Bswap: R(ref r, d->Dst) = Swap(R(ref r, d->Dst), d->Imm); break;
 
                 // ---- ALU (32-bit: operands truncated, result zero-extended) ----
-                case Op.Add32Imm: regs[dst] = (uint)regs[dst] + imm32; break;
-                case Op.Add32Reg: regs[dst] = (uint)regs[dst] + (uint)regs[src]; break;
-                case Op.Sub32Imm: regs[dst] = (uint)regs[dst] - imm32; break;
-                case Op.Sub32Reg: regs[dst] = (uint)regs[dst] - (uint)regs[src]; break;
-                case Op.Mul32Imm: regs[dst] = (uint)regs[dst] * imm32; break;
-                case Op.Mul32Reg: regs[dst] = (uint)regs[dst] * (uint)regs[src]; break;
-                case Op.Div32Imm: regs[dst] = Div32((uint)regs[dst], imm32, insn.Offset); break;
-                case Op.Div32Reg: regs[dst] = Div32((uint)regs[dst], (uint)regs[src], insn.Offset); break;
-                case Op.Mod32Imm: regs[dst] = Mod32((uint)regs[dst], imm32, insn.Offset); break;
-                case Op.Mod32Reg: regs[dst] = Mod32((uint)regs[dst], (uint)regs[src], insn.Offset); break;
-                case Op.Or32Imm: regs[dst] = (uint)regs[dst] | imm32; break;
-                case Op.Or32Reg: regs[dst] = (uint)regs[dst] | (uint)regs[src]; break;
-                case Op.And32Imm: regs[dst] = (uint)regs[dst] & imm32; break;
-                case Op.And32Reg: regs[dst] = (uint)regs[dst] & (uint)regs[src]; break;
-                case Op.Xor32Imm: regs[dst] = (uint)regs[dst] ^ imm32; break;
-                case Op.Xor32Reg: regs[dst] = (uint)regs[dst] ^ (uint)regs[src]; break;
-                case Op.Lsh32Imm: regs[dst] = (uint)regs[dst] << (int)(imm32 & 31); break;
-                case Op.Lsh32Reg: regs[dst] = (uint)regs[dst] << (int)(regs[src] & 31); break;
-                case Op.Rsh32Imm: regs[dst] = (uint)regs[dst] >> (int)(imm32 & 31); break;
-                case Op.Rsh32Reg: regs[dst] = (uint)regs[dst] >> (int)(regs[src] & 31); break;
-                case Op.Arsh32Imm: regs[dst] = (uint)((int)regs[dst] >> (int)(imm32 & 31)); break;
-                case Op.Arsh32Reg: regs[dst] = (uint)((int)regs[dst] >> (int)(regs[src] & 31)); break;
-                case Op.Neg32: regs[dst] = 0u - (uint)regs[dst]; break;
-                case Op.Mov32Imm: regs[dst] = imm32; break;
-                case Op.Mov32Reg: regs[dst] = MovSx32(regs[src], insn.Offset); break;
-                case Op.Le: regs[dst] = ToLittleEndian(regs[dst], insn.Imm); break;
-                case Op.Be: regs[dst] = Swap(regs[dst], insn.Imm); break;
+                case Op.Add32Imm: R(ref r, d->Dst) = (uint)R(ref r, d->Dst) + (uint)d->Imm; break;
+                case Op.Add32Reg: R(ref r, d->Dst) = (uint)R(ref r, d->Dst) + (uint)R(ref r, d->Src); break;
+                case Op.Sub32Imm: R(ref r, d->Dst) = (uint)R(ref r, d->Dst) - (uint)d->Imm; break;
+                case Op.Sub32Reg: R(ref r, d->Dst) = (uint)R(ref r, d->Dst) - (uint)R(ref r, d->Src); break;
+                case Op.Mul32Imm: R(ref r, d->Dst) = (uint)R(ref r, d->Dst) * (uint)d->Imm; break;
+                case Op.Mul32Reg: R(ref r, d->Dst) = (uint)R(ref r, d->Dst) * (uint)R(ref r, d->Src); break;
+                case Op.Div32Imm: R(ref r, d->Dst) = Div32((uint)R(ref r, d->Dst), (uint)d->Imm, d->Offset); break;
+                case Op.Div32Reg: R(ref r, d->Dst) = Div32((uint)R(ref r, d->Dst), (uint)R(ref r, d->Src), d->Offset); break;
+                case Op.Mod32Imm: R(ref r, d->Dst) = Mod32((uint)R(ref r, d->Dst), (uint)d->Imm, d->Offset); break;
+                case Op.Mod32Reg: R(ref r, d->Dst) = Mod32((uint)R(ref r, d->Dst), (uint)R(ref r, d->Src), d->Offset); break;
+                case Op.Or32Imm: R(ref r, d->Dst) = (uint)R(ref r, d->Dst) | (uint)d->Imm; break;
+                case Op.Or32Reg: R(ref r, d->Dst) = (uint)R(ref r, d->Dst) | (uint)R(ref r, d->Src); break;
+                case Op.And32Imm: R(ref r, d->Dst) = (uint)R(ref r, d->Dst) & (uint)d->Imm; break;
+                case Op.And32Reg: R(ref r, d->Dst) = (uint)R(ref r, d->Dst) & (uint)R(ref r, d->Src); break;
+                case Op.Xor32Imm: R(ref r, d->Dst) = (uint)R(ref r, d->Dst) ^ (uint)d->Imm; break;
+                case Op.Xor32Reg: R(ref r, d->Dst) = (uint)R(ref r, d->Dst) ^ (uint)R(ref r, d->Src); break;
+                case Op.Lsh32Imm: R(ref r, d->Dst) = (uint)R(ref r, d->Dst) << (d->Imm & 31); break;
+                case Op.Lsh32Reg: R(ref r, d->Dst) = (uint)R(ref r, d->Dst) << (int)(R(ref r, d->Src) & 31); break;
+                case Op.Rsh32Imm: R(ref r, d->Dst) = (uint)R(ref r, d->Dst) >> (d->Imm & 31); break;
+                case Op.Rsh32Reg: R(ref r, d->Dst) = (uint)R(ref r, d->Dst) >> (int)(R(ref r, d->Src) & 31); break;
+                case Op.Arsh32Imm: R(ref r, d->Dst) = (uint)((int)R(ref r, d->Dst) >> (d->Imm & 31)); break;
+                case Op.Arsh32Reg: R(ref r, d->Dst) = (uint)((int)R(ref r, d->Dst) >> (int)(R(ref r, d->Src) & 31)); break;
+                case Op.Neg32: R(ref r, d->Dst) = 0u - (uint)R(ref r, d->Dst); break;
+                case Op.Mov32Imm: R(ref r, d->Dst) = (uint)d->Imm; break;
+                case Op.Mov32Reg: R(ref r, d->Dst) = (uint)R(ref r, d->Src); break;
+                case InstructionDecoder.MovSx32: R(ref r, d->Dst) = MovSx32(R(ref r, d->Src), d->Offset); break;
+                case Op.Le: R(ref r, d->Dst) = ToLittleEndian(R(ref r, d->Dst), d->Imm); break;
+                case Op.Be: R(ref r, d->Dst) = Swap(R(ref r, d->Dst), d->Imm); break;
 
-                // ---- JMP (64-bit compares; imm sign-extended) ----
-                case Op.Ja: pc += insn.Offset; break;
-                case Op.JeqImm: if (regs[dst] == imm) { pc += insn.Offset; } break;
-                case Op.JeqReg: if (regs[dst] == regs[src]) { pc += insn.Offset; } break;
-                case Op.JneImm: if (regs[dst] != imm) { pc += insn.Offset; } break;
-                case Op.JneReg: if (regs[dst] != regs[src]) { pc += insn.Offset; } break;
-                case Op.JgtImm: if (regs[dst] > imm) { pc += insn.Offset; } break;
-                case Op.JgtReg: if (regs[dst] > regs[src]) { pc += insn.Offset; } break;
-                case Op.JgeImm: if (regs[dst] >= imm) { pc += insn.Offset; } break;
-                case Op.JgeReg: if (regs[dst] >= regs[src]) { pc += insn.Offset; } break;
-                case Op.JltImm: if (regs[dst] < imm) { pc += insn.Offset; } break;
-                case Op.JltReg: if (regs[dst] < regs[src]) { pc += insn.Offset; } break;
-                case Op.JleImm: if (regs[dst] <= imm) { pc += insn.Offset; } break;
-                case Op.JleReg: if (regs[dst] <= regs[src]) { pc += insn.Offset; } break;
-                case Op.JsetImm: if ((regs[dst] & imm) != 0) { pc += insn.Offset; } break;
-                case Op.JsetReg: if ((regs[dst] & regs[src]) != 0) { pc += insn.Offset; } break;
-                case Op.JsgtImm: if ((long)regs[dst] > (long)imm) { pc += insn.Offset; } break;
-                case Op.JsgtReg: if ((long)regs[dst] > (long)regs[src]) { pc += insn.Offset; } break;
-                case Op.JsgeImm: if ((long)regs[dst] >= (long)imm) { pc += insn.Offset; } break;
-                case Op.JsgeReg: if ((long)regs[dst] >= (long)regs[src]) { pc += insn.Offset; } break;
-                case Op.JsltImm: if ((long)regs[dst] < (long)imm) { pc += insn.Offset; } break;
-                case Op.JsltReg: if ((long)regs[dst] < (long)regs[src]) { pc += insn.Offset; } break;
-                case Op.JsleImm: if ((long)regs[dst] <= (long)imm) { pc += insn.Offset; } break;
-                case Op.JsleReg: if ((long)regs[dst] <= (long)regs[src]) { pc += insn.Offset; } break;
+                // ---- JMP (64-bit compares; imm sign-extended); the target is absolute ----
+                case Op.Ja: d += d->Offset; goto Arrived;
+                case Op.JeqImm: d += R(ref r, d->Dst) == (ulong)(long)d->Imm ? d->Offset : 1; goto Arrived;
+                case Op.JeqReg: d += R(ref r, d->Dst) == R(ref r, d->Src) ? d->Offset : 1; goto Arrived;
+                case Op.JneImm: d += R(ref r, d->Dst) != (ulong)(long)d->Imm ? d->Offset : 1; goto Arrived;
+                case Op.JneReg: d += R(ref r, d->Dst) != R(ref r, d->Src) ? d->Offset : 1; goto Arrived;
+                case Op.JgtImm: d += R(ref r, d->Dst) > (ulong)(long)d->Imm ? d->Offset : 1; goto Arrived;
+                case Op.JgtReg: d += R(ref r, d->Dst) > R(ref r, d->Src) ? d->Offset : 1; goto Arrived;
+                case Op.JgeImm: d += R(ref r, d->Dst) >= (ulong)(long)d->Imm ? d->Offset : 1; goto Arrived;
+                case Op.JgeReg: d += R(ref r, d->Dst) >= R(ref r, d->Src) ? d->Offset : 1; goto Arrived;
+                case Op.JltImm: d += R(ref r, d->Dst) < (ulong)(long)d->Imm ? d->Offset : 1; goto Arrived;
+                case Op.JltReg: d += R(ref r, d->Dst) < R(ref r, d->Src) ? d->Offset : 1; goto Arrived;
+                case Op.JleImm: d += R(ref r, d->Dst) <= (ulong)(long)d->Imm ? d->Offset : 1; goto Arrived;
+                case Op.JleReg: d += R(ref r, d->Dst) <= R(ref r, d->Src) ? d->Offset : 1; goto Arrived;
+                case Op.JsetImm: d += (R(ref r, d->Dst) & (ulong)(long)d->Imm) != 0 ? d->Offset : 1; goto Arrived;
+                case Op.JsetReg: d += (R(ref r, d->Dst) & R(ref r, d->Src)) != 0 ? d->Offset : 1; goto Arrived;
+                case Op.JsgtImm: d += (long)R(ref r, d->Dst) > (long)(ulong)(long)d->Imm ? d->Offset : 1; goto Arrived;
+                case Op.JsgtReg: d += (long)R(ref r, d->Dst) > (long)R(ref r, d->Src) ? d->Offset : 1; goto Arrived;
+                case Op.JsgeImm: d += (long)R(ref r, d->Dst) >= (long)(ulong)(long)d->Imm ? d->Offset : 1; goto Arrived;
+                case Op.JsgeReg: d += (long)R(ref r, d->Dst) >= (long)R(ref r, d->Src) ? d->Offset : 1; goto Arrived;
+                case Op.JsltImm: d += (long)R(ref r, d->Dst) < (long)(ulong)(long)d->Imm ? d->Offset : 1; goto Arrived;
+                case Op.JsltReg: d += (long)R(ref r, d->Dst) < (long)R(ref r, d->Src) ? d->Offset : 1; goto Arrived;
+                case Op.JsleImm: d += (long)R(ref r, d->Dst) <= (long)(ulong)(long)d->Imm ? d->Offset : 1; goto Arrived;
+                case Op.JsleReg: d += (long)R(ref r, d->Dst) <= (long)R(ref r, d->Src) ? d->Offset : 1; goto Arrived;
 
                 // ---- JMP32 (compares on the low 32 bits) ----
-                case Op.Ja32: pc += insn.Imm; break;   // gotol: 32-bit offset in imm
-                case Op.Jeq32Imm: if ((uint)regs[dst] == imm32) { pc += insn.Offset; } break;
-                case Op.Jeq32Reg: if ((uint)regs[dst] == (uint)regs[src]) { pc += insn.Offset; } break;
-                case Op.Jne32Imm: if ((uint)regs[dst] != imm32) { pc += insn.Offset; } break;
-                case Op.Jne32Reg: if ((uint)regs[dst] != (uint)regs[src]) { pc += insn.Offset; } break;
-                case Op.Jgt32Imm: if ((uint)regs[dst] > imm32) { pc += insn.Offset; } break;
-                case Op.Jgt32Reg: if ((uint)regs[dst] > (uint)regs[src]) { pc += insn.Offset; } break;
-                case Op.Jge32Imm: if ((uint)regs[dst] >= imm32) { pc += insn.Offset; } break;
-                case Op.Jge32Reg: if ((uint)regs[dst] >= (uint)regs[src]) { pc += insn.Offset; } break;
-                case Op.Jlt32Imm: if ((uint)regs[dst] < imm32) { pc += insn.Offset; } break;
-                case Op.Jlt32Reg: if ((uint)regs[dst] < (uint)regs[src]) { pc += insn.Offset; } break;
-                case Op.Jle32Imm: if ((uint)regs[dst] <= imm32) { pc += insn.Offset; } break;
-                case Op.Jle32Reg: if ((uint)regs[dst] <= (uint)regs[src]) { pc += insn.Offset; } break;
-                case Op.Jset32Imm: if (((uint)regs[dst] & imm32) != 0) { pc += insn.Offset; } break;
-                case Op.Jset32Reg: if (((uint)regs[dst] & (uint)regs[src]) != 0) { pc += insn.Offset; } break;
-                case Op.Jsgt32Imm: if ((int)regs[dst] > insn.Imm) { pc += insn.Offset; } break;
-                case Op.Jsgt32Reg: if ((int)regs[dst] > (int)regs[src]) { pc += insn.Offset; } break;
-                case Op.Jsge32Imm: if ((int)regs[dst] >= insn.Imm) { pc += insn.Offset; } break;
-                case Op.Jsge32Reg: if ((int)regs[dst] >= (int)regs[src]) { pc += insn.Offset; } break;
-                case Op.Jslt32Imm: if ((int)regs[dst] < insn.Imm) { pc += insn.Offset; } break;
-                case Op.Jslt32Reg: if ((int)regs[dst] < (int)regs[src]) { pc += insn.Offset; } break;
-                case Op.Jsle32Imm: if ((int)regs[dst] <= insn.Imm) { pc += insn.Offset; } break;
-                case Op.Jsle32Reg: if ((int)regs[dst] <= (int)regs[src]) { pc += insn.Offset; } break;
+                case Op.Ja32: d += d->Offset; goto Arrived;   // gotol: 32-bit offset in imm
+                case Op.Jeq32Imm: d += (uint)R(ref r, d->Dst) == (uint)d->Imm ? d->Offset : 1; goto Arrived;
+                case Op.Jeq32Reg: d += (uint)R(ref r, d->Dst) == (uint)R(ref r, d->Src) ? d->Offset : 1; goto Arrived;
+                case Op.Jne32Imm: d += (uint)R(ref r, d->Dst) != (uint)d->Imm ? d->Offset : 1; goto Arrived;
+                case Op.Jne32Reg: d += (uint)R(ref r, d->Dst) != (uint)R(ref r, d->Src) ? d->Offset : 1; goto Arrived;
+                case Op.Jgt32Imm: d += (uint)R(ref r, d->Dst) > (uint)d->Imm ? d->Offset : 1; goto Arrived;
+                case Op.Jgt32Reg: d += (uint)R(ref r, d->Dst) > (uint)R(ref r, d->Src) ? d->Offset : 1; goto Arrived;
+                case Op.Jge32Imm: d += (uint)R(ref r, d->Dst) >= (uint)d->Imm ? d->Offset : 1; goto Arrived;
+                case Op.Jge32Reg: d += (uint)R(ref r, d->Dst) >= (uint)R(ref r, d->Src) ? d->Offset : 1; goto Arrived;
+                case Op.Jlt32Imm: d += (uint)R(ref r, d->Dst) < (uint)d->Imm ? d->Offset : 1; goto Arrived;
+                case Op.Jlt32Reg: d += (uint)R(ref r, d->Dst) < (uint)R(ref r, d->Src) ? d->Offset : 1; goto Arrived;
+                case Op.Jle32Imm: d += (uint)R(ref r, d->Dst) <= (uint)d->Imm ? d->Offset : 1; goto Arrived;
+                case Op.Jle32Reg: d += (uint)R(ref r, d->Dst) <= (uint)R(ref r, d->Src) ? d->Offset : 1; goto Arrived;
+                case Op.Jset32Imm: d += ((uint)R(ref r, d->Dst) & (uint)d->Imm) != 0 ? d->Offset : 1; goto Arrived;
+                case Op.Jset32Reg: d += ((uint)R(ref r, d->Dst) & (uint)R(ref r, d->Src)) != 0 ? d->Offset : 1; goto Arrived;
+                case Op.Jsgt32Imm: d += (int)R(ref r, d->Dst) > d->Imm ? d->Offset : 1; goto Arrived;
+                case Op.Jsgt32Reg: d += (int)R(ref r, d->Dst) > (int)R(ref r, d->Src) ? d->Offset : 1; goto Arrived;
+                case Op.Jsge32Imm: d += (int)R(ref r, d->Dst) >= d->Imm ? d->Offset : 1; goto Arrived;
+                case Op.Jsge32Reg: d += (int)R(ref r, d->Dst) >= (int)R(ref r, d->Src) ? d->Offset : 1; goto Arrived;
+                case Op.Jslt32Imm: d += (int)R(ref r, d->Dst) < d->Imm ? d->Offset : 1; goto Arrived;
+                case Op.Jslt32Reg: d += (int)R(ref r, d->Dst) < (int)R(ref r, d->Src) ? d->Offset : 1; goto Arrived;
+                case Op.Jsle32Imm: d += (int)R(ref r, d->Dst) <= d->Imm ? d->Offset : 1; goto Arrived;
+                case Op.Jsle32Reg: d += (int)R(ref r, d->Dst) <= (int)R(ref r, d->Src) ? d->Offset : 1; goto Arrived;
 
                 // ---- calls and exit ----
                 case Op.Call:
-                    if (src == (int)CallKind.Local)
+                    if (d->Src == (int)CallKind.Local)
                     {
                         // BPF-to-BPF call: r1-r5 pass as they are, r6-r9 and r10 are restored on return,
                         // and the callee gets a fresh stack frame.
                         if (depth + 1 >= MaxCallFrames)
                         {
-                            ThrowCallStackExceeded(pc);
+                            ThrowCallStackExceeded((int)(d - code));
                         }
 
-                        ref CallFrame saved = ref frames[depth];
-                        saved.Program = prog;
-                        saved.ReturnPc = pc + 1;
+                        EnsureRegions();
+                        var regions = Env.Regions;
+                        ref CallFrame saved = ref _frames[depth];
+                        saved.ReturnPc = (int)(d - code) + 1;
                         saved.RegionCount = regions.Count;
                         saved.R6 = regs[6];
                         saved.R7 = regs[7];
@@ -186,20 +217,25 @@ public sealed unsafe partial class BpfInterpreter
                         saved.R9 = regs[9];
                         saved.R10 = regs[10];
                         depth++;
+                        SetProgram(depth, saved.Program!);
                         regs[10] = EnterFrame(regions, depth);
-                        pc += 1 + insn.Imm;
-                        continue;
+                        EnterFrameBounds(depth);
+                        d += d->Offset;
+                        goto Arrived;
                     }
 
                     // A helper (src 0) or a kfunc (src 2). Helpers may call back into the program (bpf_loop), which
                     // runs on this thread with the counters kept in fields, so sync them around the call.
-                    _executed = executed;
+                    pc = (int)(d - code);
+                    _executed = budget - remaining;
                     _depth = depth;
-                    _current = prog;
-                    regs[0] = src == (int)CallKind.Helper
-                        ? CallHelper(pc, insn.Imm, ref regs)
-                        : CallKfunc(pc, insn.Imm, ref regs);
-                    executed = _executed;
+                    SetCurrent(_frames[depth].Program!);
+                    regs[0] = d->Src == (int)CallKind.Helper
+                        ? CallHelper(pc, d->Imm, ref regs)
+                        : CallKfunc(pc, d->Imm, ref regs);
+                    remaining = budget - _executed;
+                    RefreshPacketBounds();
+                    EnterFrameBounds(depth);
                     if (Env.PendingTailCall is not null)
                     {
                         // bpf_tail_call succeeded: continue at the target's first slot in this frame, with r1 (the
@@ -209,20 +245,25 @@ public sealed unsafe partial class BpfInterpreter
                             TraceTailCall(baseDepth);
                         }
 
-                        prog = TakeTailCall(Env, pc);
-                        slots = prog.Slots;
-                        pc = 0;
-                        continue;
+                        var target = TakeTailCall(Env, pc);
+                        SetProgram(depth, target);
+                        code = target.Code;
+                        d = code;
+                        goto Arrived;
                     }
 
-                    break;
+                    d++;
+                    goto Arrived;
                 case Op.CallX:
                     // callx: the helper id is in register dst.
-                    _executed = executed;
+                    pc = (int)(d - code);
+                    _executed = budget - remaining;
                     _depth = depth;
-                    _current = prog;
-                    regs[0] = CallHelper(pc, (long)regs[dst], ref regs);
-                    executed = _executed;
+                    SetCurrent(_frames[depth].Program!);
+                    regs[0] = CallHelper(pc, (long)R(ref r, d->Dst), ref regs);
+                    remaining = budget - _executed;
+                    RefreshPacketBounds();
+                    EnterFrameBounds(depth);
                     if (Env.PendingTailCall is not null)
                     {
                         if (TMode.Enabled)
@@ -230,56 +271,57 @@ public sealed unsafe partial class BpfInterpreter
                             TraceTailCall(baseDepth);
                         }
 
-                        prog = TakeTailCall(Env, pc);
-                        slots = prog.Slots;
-                        pc = 0;
-                        continue;
+                        var target = TakeTailCall(Env, pc);
+                        SetProgram(depth, target);
+                        code = target.Code;
+                        d = code;
+                        goto Arrived;
                     }
 
-                    break;
+                    d++;
+                    goto Arrived;
                 case Op.Exit:
                     if (depth == baseDepth)
                     {
-                        _executed = executed;
+                        _executed = budget - remaining;
                         if (TMode.Enabled)
                         {
-                            TraceEnd(baseDepth, in regs, -1, prog, depth);
+                            TraceEnd(baseDepth, in regs, -1, _frames[depth].Program!, depth);
                         }
 
                         return regs[0];
                     }
 
                     depth--;
-                    ref CallFrame caller = ref frames[depth];
+                    ref CallFrame caller = ref _frames[depth];
                     regs[6] = caller.R6;
                     regs[7] = caller.R7;
                     regs[8] = caller.R8;
                     regs[9] = caller.R9;
                     regs[10] = caller.R10;
-                    regions.Truncate(caller.RegionCount);
-                    pc = caller.ReturnPc;
-                    prog = caller.Program!;
-                    caller.Program = null;
-                    slots = prog.Slots;
-                    continue;
+                    EnterFrameBounds(depth);
+                    Env.Regions.Truncate(caller.RegionCount);
+                    code = caller.Program!.Code;
+                    d = code + caller.ReturnPc;
+                    goto Arrived;
 
                 // ---- LD: 64-bit immediate and the legacy packet loads ----
                 case Op.LdDw:
-                    if (src == (int)PseudoSrc.Imm64)
+                    if (d->Src == (int)PseudoSrc.Imm64)
                     {
-                        regs[dst] = BpfProgram.Combine(insn, slots[pc + 1]);
+                        R(ref r, d->Dst) = (uint)d->Imm | ((ulong)(uint)d[1].Imm << 32);
                     }
-                    else if (src == (int)PseudoSrc.Func)
+                    else if (d->Src == (int)PseudoSrc.Func)
                     {
                         // BPF_PSEUDO_FUNC: the address of the function at pc + 1 + imm (for bpf_loop and friends).
-                        regs[dst] = prog.FunctionAddress(pc + 1 + insn.Imm);
+                        R(ref r, d->Dst) = _frames[depth].Program!.FunctionAddress((int)(d - code) + 1 + d->Imm);
                     }
                     else
                     {
-                        ThrowPseudoLoad(pc, src);
+                        ThrowPseudoLoad((int)(d - code), d->Src);
                     }
 
-                    pc += 2;
+                    d += 2;
                     continue;
                 case Op.LdAbsW:
                 case Op.LdAbsH:
@@ -287,79 +329,272 @@ public sealed unsafe partial class BpfInterpreter
                 case Op.LdIndW:
                 case Op.LdIndH:
                 case Op.LdIndB:
-                    if (!LoadPacketLegacy(insn, ref regs, _ldPacket, _ldPacketLength))
+                    if (!LoadPacketLegacy(_frames[depth].Program!.Slots[(int)(d - code)], ref regs, _ldPacket, _ldPacketLength))
                     {
                         // Out of bounds: the kernel ends the program (all its frames) with r0 = 0.
-                        _executed = executed;
+                        _executed = budget - remaining;
                         if (TMode.Enabled)
                         {
-                            TraceEnd(baseDepth, in regs, -1, prog, depth);
+                            TraceEnd(baseDepth, in regs, -1, _frames[depth].Program!, depth);
                         }
 
                         return 0;
                     }
 
-                    break;
+                    d++;
+                    goto Arrived;
 
-                // ---- LDX ----
+                // ---- LDX: the current stack frame and the packet inline, the rest through the region table ----
                 case Op.LdxW:
                 {
-                    ulong a = regs[src] + off;
-                    int region = CheckAccess(regions, pc, a, 4, write: false);
-                    regs[dst] = region != contextRegion ? Unsafe.ReadUnaligned<uint>((void*)a) : LoadContext(pc, a, 4);
+                    ulong a = R(ref r, d->Src) + (ulong)(long)d->Offset;
+                    if (Fast(a, 4))
+                    {
+                        R(ref r, d->Dst) = Unsafe.ReadUnaligned<uint>((void*)a);
+                    }
+                    else
+                    {
+                        R(ref r, d->Dst) = a - _ctxStart < _ctxSpan ? LoadContextWord((int)(d - code), a) : LoadSlow((int)(d - code), &d->RegionHint, a, 4);
+                    }
+
                     break;
                 }
 
-                case Op.LdxH: regs[dst] = Read<ushort>(regions, pc, regs[src] + off, contextRegion); break;
-                case Op.LdxB: regs[dst] = Read<byte>(regions, pc, regs[src] + off, contextRegion); break;
-                case Op.LdxDw: regs[dst] = Read<ulong>(regions, pc, regs[src] + off, contextRegion); break;
+                case Op.LdxH:
+                {
+                    ulong a = R(ref r, d->Src) + (ulong)(long)d->Offset;
+                    R(ref r, d->Dst) = Fast(a, 2) ? Unsafe.ReadUnaligned<ushort>((void*)a) : LoadSlow((int)(d - code), &d->RegionHint, a, 2);
+                    break;
+                }
+
+                case Op.LdxB:
+                {
+                    ulong a = R(ref r, d->Src) + (ulong)(long)d->Offset;
+                    R(ref r, d->Dst) = Fast(a, 1) ? *(byte*)a : LoadSlow((int)(d - code), &d->RegionHint, a, 1);
+                    break;
+                }
+
+                case Op.LdxDw:
+                {
+                    ulong a = R(ref r, d->Src) + (ulong)(long)d->Offset;
+                    R(ref r, d->Dst) = Fast(a, 8) ? Unsafe.ReadUnaligned<ulong>((void*)a) : LoadSlow((int)(d - code), &d->RegionHint, a, 8);
+                    break;
+                }
+
                 case Op.LdxSW:
                 {
-                    ulong a = regs[src] + off;
-                    int region = CheckAccess(regions, pc, a, 4, write: false);
-                    regs[dst] = region != contextRegion ? (ulong)(long)Unsafe.ReadUnaligned<int>((void*)a) : LoadContextSigned(pc, a);
+                    ulong a = R(ref r, d->Src) + (ulong)(long)d->Offset;
+                    R(ref r, d->Dst) = Fast(a, 4) ? (ulong)(long)Unsafe.ReadUnaligned<int>((void*)a) : LoadSlowSigned((int)(d - code), &d->RegionHint, a, 4);
                     break;
                 }
 
-                case Op.LdxSH: regs[dst] = (ulong)(long)Read<short>(regions, pc, regs[src] + off, contextRegion); break;
-                case Op.LdxSB: regs[dst] = (ulong)(long)Read<sbyte>(regions, pc, regs[src] + off, contextRegion); break;
+                case Op.LdxSH:
+                {
+                    ulong a = R(ref r, d->Src) + (ulong)(long)d->Offset;
+                    R(ref r, d->Dst) = Fast(a, 2) ? (ulong)(long)Unsafe.ReadUnaligned<short>((void*)a) : LoadSlowSigned((int)(d - code), &d->RegionHint, a, 2);
+                    break;
+                }
+
+                case Op.LdxSB:
+                {
+                    ulong a = R(ref r, d->Src) + (ulong)(long)d->Offset;
+                    R(ref r, d->Dst) = Fast(a, 1) ? (ulong)(long)*(sbyte*)a : LoadSlowSigned((int)(d - code), &d->RegionHint, a, 1);
+                    break;
+                }
 
                 // ---- ST (imm) and STX (register) ----
-                case Op.StW: Write(regions, pc, regs[dst] + off, imm32); break;
-                case Op.StH: Write(regions, pc, regs[dst] + off, (ushort)imm32); break;
-                case Op.StB: Write(regions, pc, regs[dst] + off, (byte)imm32); break;
-                case Op.StDw: Write(regions, pc, regs[dst] + off, imm); break;
-                case Op.StxW: Write(regions, pc, regs[dst] + off, (uint)regs[src]); break;
-                case Op.StxH: Write(regions, pc, regs[dst] + off, (ushort)regs[src]); break;
-                case Op.StxB: Write(regions, pc, regs[dst] + off, (byte)regs[src]); break;
-                case Op.StxDw: Write(regions, pc, regs[dst] + off, regs[src]); break;
-                case Op.AtomicW: Atomic32(regions, pc, insn, ref regs); break;
-                case Op.AtomicDw: Atomic64(regions, pc, insn, ref regs); break;
+                case Op.StW:
+                    Store(d, code, R(ref r, d->Dst) + (ulong)(long)d->Offset, (uint)d->Imm);
+                    break;
 
+                case Op.StH:
+                    Store(d, code, R(ref r, d->Dst) + (ulong)(long)d->Offset, (ushort)d->Imm);
+                    break;
+
+                case Op.StB:
+                    Store(d, code, R(ref r, d->Dst) + (ulong)(long)d->Offset, (byte)d->Imm);
+                    break;
+
+                case Op.StDw:
+                    Store(d, code, R(ref r, d->Dst) + (ulong)(long)d->Offset, (ulong)(long)d->Imm);
+                    break;
+
+                case Op.StxW:
+                    Store(d, code, R(ref r, d->Dst) + (ulong)(long)d->Offset, (uint)R(ref r, d->Src));
+                    break;
+
+                case Op.StxH:
+                    Store(d, code, R(ref r, d->Dst) + (ulong)(long)d->Offset, (ushort)R(ref r, d->Src));
+                    break;
+
+                case Op.StxB:
+                    Store(d, code, R(ref r, d->Dst) + (ulong)(long)d->Offset, (byte)R(ref r, d->Src));
+                    break;
+
+                case Op.StxDw:
+                    Store(d, code, R(ref r, d->Dst) + (ulong)(long)d->Offset, R(ref r, d->Src));
+                    break;
+
+                case Op.AtomicW: EnsureRegions(); Atomic32(Env.Regions, (int)(d - code), _frames[depth].Program!.Slots[(int)(d - code)], ref regs); break;
+                case Op.AtomicDw: EnsureRegions(); Atomic64(Env.Regions, (int)(d - code), _frames[depth].Program!.Slots[(int)(d - code)], ref regs); break;
+
+                case InstructionDecoder.FellOff:
+                    ThrowFellOffEnd(_frames[depth].Program!.Slots);
+                    break;
+                case InstructionDecoder.Malformed:
+                    ThrowMalformed(_frames[depth].Program!.Slots, (int)(d - code));
+                    break;
+                case 0x00:
+                case 0x01:
+                case 0x02:
+                case 0x03:
                 default:
-                    ThrowInvalidOpcode(pc, insn.Opcode);
+                    ThrowInvalidOpcode((int)(d - code), _frames[depth].Program!.Slots[(int)(d - code)].Opcode);
                     break;
             }
 
-            pc++;
+            // Straight on: the run charged where control arrived covers this slot.
+            d++;
+            continue;
+
+        Arrived:
+            // Control arrived at `d` by a jump, call, return or after a helper: charge its straight run.
+            if (!TMode.PerInstruction)
+            {
+                remaining -= d->Run;
+                if (remaining < 0)
+                {
+                    goto Overflow;
+                }
+            }
+        }
+
+    Overflow:
+        // The straight run from `d` would cross the budget: count the rest one by one, so that the budget fault (or a
+        // fault before it) comes at the instruction where counting one by one puts it.
+        return Execute<Precise>(_frames[depth].Program!, (int)(d - code), in regs, baseDepth, depth, budget - remaining - d->Run);
+    }
+
+    // Register i (0-10: the decoder guarantees it) of the file that starts at r.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ref ulong R(ref ulong r, int i) => ref Unsafe.Add(ref r, i);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRegisters(ref RegisterFile to, in RegisterFile from)
+    {
+        to[0] = from[0];
+        to[1] = from[1];
+        to[2] = from[2];
+        to[3] = from[3];
+        to[4] = from[4];
+        to[5] = from[5];
+        to[6] = from[6];
+        to[7] = from[7];
+        to[8] = from[8];
+        to[9] = from[9];
+        to[10] = from[10];
+    }
+
+    // _frames[depth].Program = prog, without the GC write barrier when it is already (the common case).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void SetProgram(int depth, ExecutableProgram prog)
+    {
+        ref CallFrame frame = ref _frames[depth];
+        if (!ReferenceEquals(frame.Program, prog))
+        {
+            frame.Program = prog;
         }
     }
 
-    private static ulong Div64(ulong dst, ulong src, short offset) =>
+    // _current = prog, without the GC write barrier when it is already (the common case: no tail call).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void SetCurrent(ExecutableProgram prog)
+    {
+        if (!ReferenceEquals(_current, prog))
+        {
+            _current = prog;
+        }
+    }
+
+    // True when all `size` bytes at `a` lie in the current stack frame [stackLo, stackLo + 512) or in the packet
+    // [pktStart, pktStart + pktLen): both are writable regions of this run, so the access needs no other check.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Fast(ulong a, int size) =>
+        a - _stackLo <= (ulong)(StackSize - size) || InPacket(a, size);
+
+    // A store of sizeof(T) bytes at `a` by instruction `d`: into the current frame (lowering its floor, the lowest
+    // byte written since the frame was last cleared) or the packet after one or two compares, anywhere else through
+    // the region table (StoreSlow). Inlined and specialised per T, so each store case compiles to its own code.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Store<T>(DecodedInstruction* d, DecodedInstruction* code, ulong a, T v)
+        where T : unmanaged
+    {
+        if (a - _stackLo <= (ulong)(StackSize - sizeof(T)))
+        {
+            if (a < *_floor)
+            {
+                *_floor = a;
+            }
+
+            Unsafe.WriteUnaligned((void*)a, v);
+        }
+        else if (InPacket(a, sizeof(T)))
+        {
+            Unsafe.WriteUnaligned((void*)a, v);
+        }
+        else
+        {
+            StoreSlow((int)(d - code), &d->RegionHint, a, v);
+        }
+    }
+
+    // True when all `size` bytes at `a` lie in the packet [_pktStart, _pktStart + _pktLen).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool InPacket(ulong a, int size)
+    {
+        ulong o = a - _pktStart;
+        return o < _pktLen && _pktLen - o >= (ulong)size;
+    }
+
+    // The current frame's bounds for the fast path: frame `depth` is the one running.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void EnterFrameBounds(int depth)
+    {
+        _stackLo = FrameStart(depth);
+        _floor = _floors + depth;
+    }
+
+    // The packet's bounds for the fast path (helpers may have moved them).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void RefreshPacketBounds()
+    {
+        if (Env.Regions.TryGetWritable(_packetRegion, _packetKind, out ulong start, out ulong end))
+        {
+            _pktStart = start;
+            _pktLen = end - start;
+        }
+        else
+        {
+            _pktStart = 0;
+            _pktLen = 0;
+        }
+    }
+
+    private static ulong Div64(ulong dst, ulong src, int offset) =>
         offset == 0 ? BpfMath.UDiv64(dst, src) : BpfMath.SDiv64(dst, src);
 
-    private static ulong Mod64(ulong dst, ulong src, short offset) =>
+    private static ulong Mod64(ulong dst, ulong src, int offset) =>
         offset == 0 ? BpfMath.UMod64(dst, src) : BpfMath.SMod64(dst, src);
 
-    private static uint Div32(uint dst, uint src, short offset) =>
+    private static uint Div32(uint dst, uint src, int offset) =>
         offset == 0 ? BpfMath.UDiv32(dst, src) : BpfMath.SDiv32(dst, src);
 
     // x % 0 leaves the low 32 bits of dst; the caller zero-extends the result like any ALU result.
-    private static uint Mod32(uint dst, uint src, short offset) =>
+    private static uint Mod32(uint dst, uint src, int offset) =>
         offset == 0 ? BpfMath.UMod32(dst, src) : BpfMath.SMod32(dst, src);
 
     // mov (offset 0) or movsx (offset 8/16/32: sign-extend the low bits of src).
-    private static ulong MovSx64(ulong src, short offset) => offset switch
+    private static ulong MovSx64(ulong src, int offset) => offset switch
     {
         8 => (ulong)(long)(sbyte)src,
         16 => (ulong)(long)(short)src,
@@ -368,7 +603,7 @@ public sealed unsafe partial class BpfInterpreter
     };
 
     // mov32 (offset 0) or movsx32 (offset 8/16); the result is zero-extended to 64 bits.
-    private static uint MovSx32(ulong src, short offset) => offset switch
+    private static uint MovSx32(ulong src, int offset) => offset switch
     {
         8 => (uint)(sbyte)src,
         16 => (uint)(short)src,

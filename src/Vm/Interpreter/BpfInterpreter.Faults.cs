@@ -53,6 +53,18 @@ public sealed partial class BpfInterpreter
     private static ulong ThrowInvalidAtomic(int pc, int op) =>
         throw ExecutionFaults.InvalidAtomic(pc, op);
 
+    // A slot the decoder could not make runnable (the validator refuses it; only an unvalidated tail-call target has
+    // one): a register above r10, or a 64-bit immediate load in the last slot.
+    [DoesNotReturn, StackTraceHidden]
+    private static void ThrowMalformed(ReadOnlySpan<Instruction> slots, int pc)
+    {
+        var insn = slots[pc];
+        string reason = insn.DstReg > 10 ? $"invalid dst register {insn.DstReg}"
+            : insn.SrcReg > 10 && !insn.IsLdImm64 ? $"invalid src register {insn.SrcReg}"
+            : "64-bit immediate load is missing its second slot";
+        throw new ExecutionFaultException(pc, FaultKind.InvalidInstruction, reason);
+    }
+
     [DoesNotReturn, StackTraceHidden]
     private static void ThrowInvalidOpcode(int pc, byte opcode) =>
         throw ExecutionFaults.InvalidOpcode(pc, opcode);

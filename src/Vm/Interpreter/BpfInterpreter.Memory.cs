@@ -9,6 +9,28 @@ namespace VethXdp.Vm.Interpreter;
 
 public sealed unsafe partial class BpfInterpreter
 {
+    // The same through a per-instruction hint (DecodedInstruction.Spare): the region this access site found last,
+    // tried first (RegionTable.FindFrom: same result as Find; sites that touch different regions do not evict each
+    // other). The hint lives in the program's decoded stream, shared by every interpreter that runs it: a stale or
+    // racing hint only changes where the search starts.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int CheckAccess(RegionTable regions, byte* hint, int pc, ulong address, int size, bool write)
+    {
+        int h = *hint;
+        int region = regions.FindFrom(ref h, address, size, write);
+        if (region < 0)
+        {
+            ThrowOutOfBounds(regions, pc, address, size, write);
+        }
+
+        if (h != *hint && h <= byte.MaxValue)
+        {
+            *hint = (byte)h;
+        }
+
+        return region;
+    }
+
     // Every access goes through here first: the region that holds all `size` bytes and allows the access, or a fault.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int CheckAccess(RegionTable regions, int pc, ulong address, int size, bool write)
@@ -22,26 +44,59 @@ public sealed unsafe partial class BpfInterpreter
         return region;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private T Read<T>(RegionTable regions, int pc, ulong address, int contextRegion)
-        where T : unmanaged
+    // A load the main loop's fast path did not take (not wholly in the current stack frame or the packet): through
+    // the region table; a context load must be an aligned 4-byte load of a field. The value is zero-extended.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ulong LoadSlow(int pc, byte* hint, ulong address, int size)
     {
-        int region = CheckAccess(regions, pc, address, sizeof(T), write: false);
-        if (region == contextRegion)
+        EnsureRegions();
+        int region = CheckAccess(Env.Regions, hint, pc, address, size, write: false);
+        if (region == _contextRegion)
         {
-            // Only aligned 4-byte loads of xdp_md fields are valid; this load is not one (LdxW is handled apart).
-            ThrowContextAccess(pc, (long)(address - _ctx.Address), sizeof(T));
+            if (size == 4)
+            {
+                return LoadContext(pc, address, 4);
+            }
+
+            ThrowContextAccess(pc, (long)(address - _ctx.Address), size);
         }
 
-        return Unsafe.ReadUnaligned<T>((void*)address);
+        return ReadSized(address, size);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Write<T>(RegionTable regions, int pc, ulong address, T value)
+    // The same for the sign-extending loads (ldsx): the value is sign-extended from `size` bytes.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ulong LoadSlowSigned(int pc, byte* hint, ulong address, int size)
+    {
+        EnsureRegions();
+        int region = CheckAccess(Env.Regions, hint, pc, address, size, write: false);
+        if (region == _contextRegion)
+        {
+            if (size == 4)
+            {
+                return LoadContextSigned(pc, address);
+            }
+
+            ThrowContextAccess(pc, (long)(address - _ctx.Address), size);
+        }
+
+        return size switch
+        {
+            1 => (ulong)(long)*(sbyte*)address,
+            2 => (ulong)(long)Unsafe.ReadUnaligned<short>((void*)address),
+            _ => (ulong)(long)Unsafe.ReadUnaligned<int>((void*)address),
+        };
+    }
+
+    // A store the fast path did not take. The context region is read only, so a store to it fails here like any
+    // other bad store.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void StoreSlow<T>(int pc, byte* hint, ulong address, T value)
         where T : unmanaged
     {
-        // The context region is read only, so a store to it fails here like any other bad store.
-        CheckAccess(regions, pc, address, sizeof(T), write: true);
+        EnsureRegions();
+        CheckAccess(Env.Regions, hint, pc, address, sizeof(T), write: true);
+        MarkStack(address);
         Unsafe.WriteUnaligned((void*)address, value);
     }
 
@@ -56,6 +111,15 @@ public sealed unsafe partial class BpfInterpreter
         }
 
         return value;
+    }
+
+    // LoadContext for the main loop's 4-byte loads inside the context: data and data_end, what nearly every program
+    // loads, without the field switch.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ulong LoadContextWord(int pc, ulong address)
+    {
+        ulong offset = address - _ctxStart;
+        return offset == XdpMd.Data ? _ctx.Data : offset == XdpMd.DataEnd ? _ctx.DataEnd : LoadContext(pc, address, 4);
     }
 
     // A sign-extending 4-byte load from the context (cpu v4 ldsx): the kernel loads the field as for a plain load,
@@ -97,7 +161,7 @@ public sealed unsafe partial class BpfInterpreter
     }
 
     // BPF_ATOMIC | BPF_DW: add/or/and/xor (optionally with BPF_FETCH), xchg, cmpxchg on 8 bytes.
-    private static void Atomic64(RegionTable regions, int pc, in Instruction insn, ref RegisterFile regs)
+    private void Atomic64(RegionTable regions, int pc, in Instruction insn, ref RegisterFile regs)
     {
         int op = insn.Imm;
         int srcReg = insn.SrcReg;
@@ -109,6 +173,7 @@ public sealed unsafe partial class BpfInterpreter
 
         ulong address = regs[insn.DstReg] + (ulong)(long)insn.Offset;
         CheckAccess(regions, pc, address, 8, write: true);
+        MarkStack(address);
         ulong src = regs[srcReg];
         ulong old;
         if ((address & 7) == 0)
@@ -143,7 +208,7 @@ public sealed unsafe partial class BpfInterpreter
     }
 
     // BPF_ATOMIC | BPF_W: the same on 4 bytes; fetched values are zero-extended, cmpxchg compares r0's low 32 bits.
-    private static void Atomic32(RegionTable regions, int pc, in Instruction insn, ref RegisterFile regs)
+    private void Atomic32(RegionTable regions, int pc, in Instruction insn, ref RegisterFile regs)
     {
         int op = insn.Imm;
         int srcReg = insn.SrcReg;
@@ -155,6 +220,7 @@ public sealed unsafe partial class BpfInterpreter
 
         ulong address = regs[insn.DstReg] + (ulong)(long)insn.Offset;
         CheckAccess(regions, pc, address, 4, write: true);
+        MarkStack(address);
         uint src = (uint)regs[srcReg];
         uint old;
         if ((address & 3) == 0)
@@ -233,12 +299,14 @@ public sealed unsafe partial class BpfInterpreter
     // gets this instruction's index, and any other exception becomes a HelperFailed fault.
     private ulong CallHelper(int pc, long id, ref RegisterFile regs)
     {
+        EnsureRegions();
         if (id < 0 || id > int.MaxValue || !_helpers.TryGet((int)id, out HelperFunc? helper))
         {
             ThrowUnknownHelper(pc, id);
             return 0; // unreachable: keeps definite assignment of `helper` simple
         }
 
+        MarkStackArguments(ref regs);
         try
         {
             return helper(regs[1], regs[2], regs[3], regs[4], regs[5], Env);
@@ -249,15 +317,28 @@ public sealed unsafe partial class BpfInterpreter
         }
     }
 
+    // A helper writes memory only at or above the pointers it is given: any of r1-r5 that points into a frame lowers
+    // that frame's floor (see _floors).
+    private void MarkStackArguments(ref RegisterFile regs)
+    {
+        MarkStack(regs[1]);
+        MarkStack(regs[2]);
+        MarkStack(regs[3]);
+        MarkStack(regs[4]);
+        MarkStack(regs[5]);
+    }
+
     // A kfunc call (src 2): the imm is the kfunc's id in the helper table's kfunc list.
     private ulong CallKfunc(int pc, int id, ref RegisterFile regs)
     {
+        EnsureRegions();
         if (!_helpers.TryGetKfunc(id, out HelperFunc? kfunc))
         {
             ThrowUnknownKfunc(pc, id);
             return 0;
         }
 
+        MarkStackArguments(ref regs);
         try
         {
             return kfunc(regs[1], regs[2], regs[3], regs[4], regs[5], Env);

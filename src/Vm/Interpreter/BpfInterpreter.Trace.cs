@@ -7,22 +7,38 @@ namespace VethXdp.Vm.Interpreter;
 
 public sealed unsafe partial class BpfInterpreter
 {
-    // How the main loop is specialised: the JIT compiles Execute<TraceOff> and Execute<TraceOn> separately and folds
-    // `TMode.Enabled` to a constant in each, so the untraced loop has no tracing code at all (not even a test) and a
-    // run chooses once, on entry, which one to run.
+    // How the main loop is specialised: the JIT compiles Execute<TraceOff>, Execute<TraceOn> and Execute<Precise>
+    // separately and folds `TMode.Enabled` and `TMode.PerInstruction` to constants in each, so the untraced loop has
+    // no tracing code at all (not even a test) and a run chooses once, on entry, which one to run.
     private interface ITraceMode
     {
+        // Every instruction is reported to the tracer.
         static abstract bool Enabled { get; }
+
+        // The budget is counted one instruction at a time (else per straight run: see Execute).
+        static abstract bool PerInstruction { get; }
     }
 
     private readonly struct TraceOff : ITraceMode
     {
         public static bool Enabled => false;
+
+        public static bool PerInstruction => false;
     }
 
     private readonly struct TraceOn : ITraceMode
     {
         public static bool Enabled => true;
+
+        public static bool PerInstruction => true;
+    }
+
+    // Untraced, counting one by one: the end of a run whose budget is about to run out.
+    private readonly struct Precise : ITraceMode
+    {
+        public static bool Enabled => false;
+
+        public static bool PerInstruction => true;
     }
 
     private const int AccessNone = 0, AccessLoad = 1, AccessStore = 2, AccessAtomic = 3;
@@ -36,16 +52,17 @@ public sealed unsafe partial class BpfInterpreter
     private PendingStep[]? _tracePending;
 
     // Runs `prog` from `pc` in frame `baseDepth` with the loop the tracer asks for.
-    private ulong ExecuteEntry(ExecutableProgram prog, int pc, in RegisterFile initial, int baseDepth)
+    private ulong ExecuteEntry(ExecutableProgram prog, int pc, ref RegisterFile regs, int baseDepth)
     {
         if (Tracer is null)
         {
-            return Execute<TraceOff>(prog, pc, in initial, baseDepth);
+            return Execute<TraceOff>(prog, pc, in regs, baseDepth, baseDepth, _executed);
         }
 
+        EnsureRegions();
         _tracePending ??= new PendingStep[MaxCallFrames];
         _tracePending[baseDepth].Active = false;
-        return Execute<TraceOn>(prog, pc, in initial, baseDepth);
+        return Execute<TraceOn>(prog, pc, in regs, baseDepth, baseDepth, _executed);
     }
 
     // The instruction the traced loop has started and not yet reported: it is reported at the top of the next
@@ -238,6 +255,7 @@ public sealed unsafe partial class BpfInterpreter
         };
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong ReadSized(ulong address, int size) => size switch
     {
         1 => *(byte*)address,

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using VethXdp.Vm.Helpers;
 using VethXdp.Vm.Isa;
 using VethXdp.Vm.Memory;
@@ -46,6 +47,14 @@ public sealed unsafe partial class BpfInterpreter : IDisposable, IBpfCallbackInv
     // [guard][frame 0][guard][frame 1]...[frame 7][guard], pinned on the POH.
     private byte[]? _stackBlock;
     private readonly ulong _stackBase;
+
+    // Per frame, the lowest stack address that may have been written since the frame was last cleared (its top, 512
+    // bytes above FrameStart, when none): opening a frame clears only [floor, top), so unwritten stack still reads 0.
+    // Every store that can reach a frame lowers it first: the loop's own stores, the region-checked ones and atomics
+    // (MarkStack), and helpers, which write only at or above a pointer argument (CallHelper marks r1-r5). Pinned, so
+    // the loop updates it through a pointer; it stays right when a run faults.
+    private readonly ulong[] _floorBlock = GC.AllocateArray<ulong>(MaxCallFrames, pinned: true);
+    private readonly ulong* _floors;
     private bool _running;
     private bool _disposed;
 
@@ -55,6 +64,27 @@ public sealed unsafe partial class BpfInterpreter : IDisposable, IBpfCallbackInv
     private int _depth;
     private ExecutableProgram _current;
     private int _contextRegion = NoContext;
+
+    // The context's address and, when the run has one, the span of addresses a 4-byte load inside it may start at
+    // (XdpMd.Size - 3; else 0): the main loop's context check, without the region table.
+    private ulong _ctxStart;
+    private ulong _ctxSpan;
+
+    // What the main loop's fast path checks against, kept in fields (the loop's locals are few, so that the JIT keeps
+    // them in registers): the running frame's stack [_stackLo, _stackLo + 512) and its floor (see _floors), and the
+    // packet [_pktStart, _pktStart + _pktLen) (empty when the run has none).
+    private ulong _stackLo;
+
+    // RunXdp(XdpBuffer) registers its regions only when the run needs the table (MaterializeRegions).
+    private bool _regionsPending;
+    private XdpBuffer? _pendingBuffer;
+    private ulong* _floor;
+    private ulong _pktStart;
+    private ulong _pktLen;
+
+    // The run's packet (or input memory) region, whose bounds the main loop keeps at hand; -1 when there is none.
+    private int _packetRegion = -1;
+    private RegionKind _packetKind = RegionKind.Packet;
     private XdpContext _ctx;
     private byte* _ldPacket;
     private int _ldPacketLength;
@@ -97,6 +127,11 @@ public sealed unsafe partial class BpfInterpreter : IDisposable, IBpfCallbackInv
         _stackBlock = GC.AllocateArray<byte>(64 + StackGuard + (MaxCallFrames * FrameStride), pinned: true);
         ulong blockStart = (ulong)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_stackBlock));
         _stackBase = ((blockStart + 63) & ~63UL) + StackGuard;
+        _floors = (ulong*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_floorBlock));
+        for (int depth = 0; depth < MaxCallFrames; depth++)
+        {
+            _floors[depth] = FrameStart(depth) + StackSize;
+        }
     }
 
     /// <summary>The program being run.</summary>
@@ -123,10 +158,14 @@ public sealed unsafe partial class BpfInterpreter : IDisposable, IBpfCallbackInv
             {
                 if (memory.Length > 0)
                 {
-                    regions.Add(new MemoryRegion((ulong)p, (ulong)memory.Length, RegionKind.Input, Writable: true, "input memory"));
+                    _packetRegion = regions.Add(new MemoryRegion((ulong)p, (ulong)memory.Length, RegionKind.Input, Writable: true, "input memory"));
+                    _packetKind = RegionKind.Input;
                 }
 
-                return Run((ulong)p, (ulong)memory.Length, p, memory.Length, NoContext);
+                RefreshPacketBounds();
+                SetContextRegion(NoContext, hasContext: false);
+                PushFrame(regions, 0);
+                return Run((ulong)p, (ulong)memory.Length, p, memory.Length);
             }
         }
         finally
@@ -149,14 +188,22 @@ public sealed unsafe partial class BpfInterpreter : IDisposable, IBpfCallbackInv
                 // An empty packet still gets a non-null data pointer: the first stack guard, where nothing is registered.
                 ulong data = p != null ? (ulong)p : _stackBase - StackGuard;
                 _ownXdp.Set(data, data + (ulong)packet.Length, ingressIfindex, rxQueueIndex);
-                _ctx = _ownXdp;
+                if (!ReferenceEquals(_ctx, _ownXdp))
+                {
+                    _ctx = _ownXdp;
+                }
+
                 int contextRegion = regions.Add(_ownXdp.Region);
                 if (packet.Length > 0)
                 {
-                    regions.Add(_ownXdp.PacketRegion);
+                    _packetRegion = regions.Add(_ownXdp.PacketRegion);
+                    _packetKind = RegionKind.Packet;
                 }
 
-                return Run(_ownXdp.Address, 0, (byte*)data, packet.Length, contextRegion);
+                RefreshPacketBounds();
+                SetContextRegion(contextRegion, hasContext: true);
+                PushFrame(regions, 0);
+                return Run(_ownXdp.Address, 0, (byte*)data, packet.Length);
             }
         }
         finally
@@ -175,17 +222,38 @@ public sealed unsafe partial class BpfInterpreter : IDisposable, IBpfCallbackInv
         int baseCount = regions.Count;
         try
         {
-            _ctx = buffer.Context;
-            Env.Xdp = buffer;
-            // The buffer's pages are its own: no overlap scan (RegionTable.Push).
-            int contextRegion = regions.Push(buffer.Context.Region);
-            Env.PacketRegionIndex = regions.Push(buffer.PacketRegion);
-            return Run(buffer.Context.Address, 0, null, 0, contextRegion);
+            // Reference stores only when they change (each is a GC write barrier).
+            var context = buffer.Context;
+            if (!ReferenceEquals(_ctx, context))
+            {
+                _ctx = context;
+            }
+
+            if (!ReferenceEquals(_pendingBuffer, buffer))
+            {
+                _pendingBuffer = buffer;
+            }
+
+            // The context, the packet and frame 0 are registered when the run first needs the region table
+            // (MaterializeRegions); until then the loop checks accesses against these bounds, which are the same.
+            _regionsPending = true;
+            _pktStart = buffer.DataMeta;
+            _pktLen = buffer.DataEnd - buffer.DataMeta;
+            SetContextRegion(NoContext, hasContext: true);
+            return Run(context.Address, 0, null, 0);
         }
         finally
         {
-            Env.PacketRegionIndex = -1;
-            Env.Xdp = null;
+            if (_regionsPending)
+            {
+                _regionsPending = false;
+            }
+            else
+            {
+                Env.PacketRegionIndex = -1;
+                Env.Xdp = null;
+            }
+
             EndRun(regions, baseCount);
         }
     }
@@ -217,23 +285,53 @@ public sealed unsafe partial class BpfInterpreter : IDisposable, IBpfCallbackInv
         _running = false;
         _ldPacket = null;
         _ldPacketLength = 0;
-        _contextRegion = NoContext;
+        SetContextRegion(NoContext, hasContext: false);
+        _packetRegion = -1;
     }
 
-    // The outermost call: frame 0, r1 and r2 as given, the main program from slot 0.
-    private RunResult Run(ulong r1, ulong r2, byte* ldPacket, int ldPacketLength, int contextRegion)
+    // Registers what RunXdp(XdpBuffer) left pending: the context, the packet (Env.PacketRegionIndex) and frame 0, in
+    // that order, as an eager run registers them, and makes the buffer the helpers' (Env.Xdp). Called before anything
+    // reads the region table: an access the loop's fast path does not take, a helper or kfunc, a BPF-to-BPF call, a
+    // traced run.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void MaterializeRegions()
+    {
+        _regionsPending = false;
+        var buffer = _pendingBuffer!;
+        var regions = Env.Regions;
+        Env.Xdp = buffer;
+
+        // The buffer's pages are its own: no overlap scan (RegionTable.Push).
+        SetContextRegion(regions.Push(buffer.Context.Region), hasContext: true);
+        Env.PacketRegionIndex = regions.Push(buffer.PacketRegion);
+        _packetRegion = Env.PacketRegionIndex;
+        _packetKind = RegionKind.Packet;
+        PushFrame(regions, 0);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void EnsureRegions()
+    {
+        if (_regionsPending)
+        {
+            MaterializeRegions();
+        }
+    }
+
+    // The outermost call: frame 0 (registered by the caller, or pending), r1 and r2 as given, the main program from
+    // slot 0.
+    private RunResult Run(ulong r1, ulong r2, byte* ldPacket, int ldPacketLength)
     {
         _executed = 0;
         _depth = 0;
-        _current = _main;
-        _contextRegion = contextRegion;
+        SetCurrent(_main);
         _ldPacket = ldPacket;
         _ldPacketLength = ldPacketLength;
         RegisterFile regs = default;
         regs[1] = r1;
         regs[2] = r2;
-        regs[10] = EnterFrame(Env.Regions, 0);
-        ulong r0 = ExecuteEntry(_main, 0, in regs, 0);
+        regs[10] = ClearFrame(0);
+        ulong r0 = ExecuteEntry(_main, 0, ref regs, 0);
         return new RunResult(r0, _executed);
     }
 
@@ -262,7 +360,7 @@ public sealed unsafe partial class BpfInterpreter : IDisposable, IBpfCallbackInv
             _running = true;
             _executed = 0;
             _depth = 0;
-            _contextRegion = NoContext;
+            SetContextRegion(NoContext, hasContext: false);
         }
 
         var caller = _current;
@@ -288,13 +386,14 @@ public sealed unsafe partial class BpfInterpreter : IDisposable, IBpfCallbackInv
             regs[4] = r4;
             regs[5] = r5;
             regs[10] = EnterFrame(regions, depth + 1);
-            return ExecuteEntry(program, pc, in regs, depth + 1);
+            RefreshPacketBounds();
+            return ExecuteEntry(program, pc, ref regs, depth + 1);
         }
         finally
         {
             regions.Truncate(count);
             _depth = depth;
-            _current = caller;
+            SetCurrent(caller);
             if (outside)
             {
                 _running = false;
@@ -302,12 +401,60 @@ public sealed unsafe partial class BpfInterpreter : IDisposable, IBpfCallbackInv
         }
     }
 
+    private void SetContextRegion(int index, bool hasContext)
+    {
+        _contextRegion = index;
+        _ctxStart = _ctx.Address;
+        _ctxSpan = hasContext ? XdpMd.Size - 3 : 0UL;
+    }
+
+    // The lowest address of frame `depth`'s stack (its R10 is 512 bytes above).
+    private ulong FrameStart(int depth) => _stackBase + (ulong)(depth * FrameStride);
+
     // Registers the stack of frame `depth` (zeroed, so runs are reproducible) and returns its R10.
     private ulong EnterFrame(RegionTable regions, int depth)
     {
-        ulong start = _stackBase + (ulong)(depth * FrameStride);
-        new Span<byte>((void*)start, StackSize).Clear();
-        regions.Push(new MemoryRegion(start, StackSize, RegionKind.Stack, Writable: true, s_frameNames[depth]));
-        return start + StackSize;
+        ulong top = ClearFrame(depth);
+        PushFrame(regions, depth);
+        return top;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void PushFrame(RegionTable regions, int depth) =>
+        regions.Push(new MemoryRegion(FrameStart(depth), StackSize, RegionKind.Stack, Writable: true, s_frameNames[depth]));
+
+    // Zeroes what may have been written in frame `depth` since it was last cleared (see _floors); returns its R10.
+    private ulong ClearFrame(int depth)
+    {
+        ulong start = FrameStart(depth);
+        ulong top = start + StackSize;
+        ulong floor = _floors[depth];
+        if (floor < top)
+        {
+            // Frames start on a 64-byte boundary, so whole 32-byte blocks from the one that holds the floor stay inside.
+            for (ulong p = floor & ~31UL; p < top; p += 32)
+            {
+                Vector256<byte>.Zero.Store((byte*)p);
+            }
+
+            _floors[depth] = top;
+        }
+
+        return top;
+    }
+
+    // A store (or a helper) may write at `address` and above: when that is in one of the frames, lower its floor.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void MarkStack(ulong address)
+    {
+        ulong offset = address - _stackBase;
+        if (offset < MaxCallFrames * FrameStride)
+        {
+            ulong depth = offset / FrameStride;
+            if (offset - (depth * FrameStride) < StackSize && address < _floors[depth])
+            {
+                _floors[depth] = address;
+            }
+        }
     }
 }

@@ -1,9 +1,10 @@
 namespace VethXdp.Vm.Interpreter;
 
-/// <summary>What a BPF-to-BPF call saves for its return: the program and pc to return to, and the callee-saved registers.</summary>
+/// <summary>One frame of the call stack: the program it runs (set while it runs, kept while it waits for a callee), and
+/// what a BPF-to-BPF call from it saves for the return: the pc to return to and the callee-saved registers.</summary>
 internal struct CallFrame
 {
-    /// <summary>The program the caller runs (a tail call in the callee replaces the callee's program only).</summary>
+    /// <summary>The program this frame runs (a tail call in a callee replaces the callee's program only).</summary>
     public ExecutableProgram? Program;
 
     /// <summary>The slot after the call.</summary>

@@ -16,6 +16,8 @@ public sealed unsafe class ExecutableProgram
     private static readonly Lock s_liveLock = new();
 
     private readonly Instruction[] _code;
+    private DecodedInstruction[]? _decoded;
+    private nint _decodedCode;
 
     /// <summary>Wraps <paramref name="program"/>.</summary>
     /// <param name="program">The program, with map references already resolved to addresses.</param>
@@ -73,6 +75,28 @@ public sealed unsafe class ExecutableProgram
     /// <summary>The slots.</summary>
     public ReadOnlySpan<Instruction> Slots => _code.AsSpan(0, Program.Length);
 
+    /// <summary>The slots as the interpreter runs them (built on first use; one per program, shared by every
+    /// interpreter that runs it).</summary>
+    internal DecodedInstruction[] Decoded
+    {
+        get
+        {
+            _ = Code;
+            return _decoded!;
+        }
+    }
+
+    /// <summary>The first entry of <see cref="Decoded"/> (pinned: the array lives as long as this program).</summary>
+    internal DecodedInstruction* Code
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get
+        {
+            var code = (DecodedInstruction*)_decodedCode;
+            return code != null ? code : Decode();
+        }
+    }
+
     /// <summary>Address of slot 0: function addresses are <c>CodeBase + 8 * pc</c>.</summary>
     public ulong CodeBase { get; }
 
@@ -95,4 +119,14 @@ public sealed unsafe class ExecutableProgram
 
     /// <inheritdoc/>
     public override string ToString() => Name;
+
+    // Two threads may both decode; each gets an equal array and one of them stays.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private DecodedInstruction* Decode()
+    {
+        var decoded = Interlocked.CompareExchange(ref _decoded, InstructionDecoder.Decode(Slots), null) ?? _decoded;
+        var code = (DecodedInstruction*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(decoded));
+        Volatile.Write(ref _decodedCode, (nint)code);
+        return code;
+    }
 }

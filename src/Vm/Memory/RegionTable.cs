@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace VethXdp.Vm.Memory;
@@ -65,21 +66,25 @@ public sealed class RegionTable
     public int Push(in MemoryRegion region)
     {
         int i = _count;
-        if (i == _regions.Length)
+        var regions = _regions;
+        if ((uint)i >= (uint)regions.Length)
         {
             Grow();
+            regions = _regions;
         }
 
-        ref var e = ref _regions[i];
+        // i < regions.Length, and _names always has _regions' length (Grow resizes both): no bounds checks.
+        ref var e = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(regions), (nint)(uint)i);
         e.Start = region.Start;
         e.Length = region.Length;
         e.Kind = region.Kind;
         e.Writable = region.Writable;
 
         // The same name at the same index (the common case: the same run setup again) needs no reference store.
-        if (!ReferenceEquals(_names[i], region.Name))
+        ref string name = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_names), (nint)(uint)i);
+        if (!ReferenceEquals(name, region.Name))
         {
-            _names[i] = region.Name;
+            name = region.Name;
         }
 
         _count = i + 1;

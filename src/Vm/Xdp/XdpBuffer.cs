@@ -327,11 +327,52 @@ public sealed unsafe class XdpBuffer
 
     /// <summary>Copies frame bytes from <paramref name="offset"/> (counted from data, across fragments) into
     /// <paramref name="destination"/>; the range must be valid (<see cref="CheckRange"/>).</summary>
-    public void CopyOut(int offset, Span<byte> destination) => Copy(offset, destination, default, toFrame: false);
+    public void CopyOut(int offset, Span<byte> destination)
+    {
+        if (!TryCopySmall(offset, ref MemoryMarshal.GetReference(destination), destination.Length, toFrame: false))
+        {
+            Copy(offset, destination, default, toFrame: false);
+        }
+    }
 
     /// <summary>Copies <paramref name="source"/> into the frame at <paramref name="offset"/> (counted from data, across
     /// fragments); the range must be valid (<see cref="CheckRange"/>).</summary>
-    public void CopyIn(int offset, ReadOnlySpan<byte> source) => Copy(offset, default, source, toFrame: true);
+    public void CopyIn(int offset, ReadOnlySpan<byte> source)
+    {
+        if (!TryCopySmall(offset, ref MemoryMarshal.GetReference(source), source.Length, toFrame: true))
+        {
+            Copy(offset, default, source, toFrame: true);
+        }
+    }
+
+    // The common helper copy (bpf_xdp_load_bytes / store_bytes of a few bytes inside the linear part): byte by byte,
+    // without the general copy's set-up, when the range lies in the page and the buffers do not overlap.
+    private bool TryCopySmall(int offset, ref readonly byte other, int length, bool toFrame)
+    {
+        const int Small = 16;
+        if (length > Small || (ulong)(uint)offset + (ulong)length > DataEnd - Data)
+        {
+            return false;
+        }
+
+        byte* frame = (byte*)(Data + (ulong)offset);
+        fixed (byte* buffer = &other)
+        {
+            if (buffer < frame + length && frame < buffer + length)
+            {
+                return false;
+            }
+
+            byte* from = toFrame ? buffer : frame;
+            byte* to = toFrame ? frame : buffer;
+            for (int i = 0; i < length; i++)
+            {
+                to[i] = from[i];
+            }
+        }
+
+        return true;
+    }
 
     private void Copy(int offset, Span<byte> outward, ReadOnlySpan<byte> inward, bool toFrame)
     {
