@@ -3,6 +3,7 @@ using System.Text;
 using VethXdp.Verifier.Domains;
 using VethXdp.Verifier.State;
 using VethXdp.Vm.Isa;
+using VethXdp.Vm.Programs;
 
 namespace VethXdp.Verifier.Checks;
 
@@ -353,6 +354,14 @@ internal sealed partial class VerifierEnv
             }
 
             return $"(18) r{insn.DstReg} = 0x{addr:x}";
+        }
+
+        if (insn.Opcode == Op.Call && insn.SrcReg == (int)CallKind.Kfunc && Kfuncs.NameOf((KfuncId)insn.Imm) is var kfunc &&
+            kfunc != "unknown")
+        {
+            // the verifier's cb_call (disasm_kfunc_name()) names the kfunc; the number is our kfunc id where Linux
+            // prints the function's BTF id in vmlinux (docs/differences.md)
+            return FormattableString.Invariant($"({insn.Opcode:x2}) call {kfunc}#{insn.Imm}");
         }
 
         string text = KernelFormatter.Format(insns, idx);

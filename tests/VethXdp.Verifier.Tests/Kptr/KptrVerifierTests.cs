@@ -61,6 +61,19 @@ public sealed class KptrVerifierTests
     }
 
     [Fact]
+    public void Verify_XdpKptrV3_KfuncCallsNamedAsLinux()
+    {
+        // Linux 6.18.44 (bpftool prog load -d): "53: (85) call bpf_obj_new_impl#65205", "89: (85) call
+        // bpf_obj_drop_impl#65191": the kfunc's name, then its BTF id in this kernel's vmlinux, where we print our id
+        var (spec, obj) = Load(Path.Combine(TestPaths.CorpusDir, "xdp", "xdp_kptr.v3.o"), "xdp_kptr");
+        var r = Verify(spec, obj, VerifierLogLevel.Level2);
+
+        Assert.Contains("\n53: (85) call bpf_obj_new_impl#7\n", r.Log, StringComparison.Ordinal);
+        Assert.Contains("\n89: (85) call bpf_obj_drop_impl#8\n", r.Log, StringComparison.Ordinal);
+        Assert.DoesNotContain("kernel-function", r.Log, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Verify_Roundtrip_AcceptedWithKernelCount()
     {
         // obj_new, NULL check, stores, kptr_xchg into the map, drop of the old object: Linux processes 33
