@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using VethXdp.Vm.Helpers;
 using VethXdp.Vm.Interpreter;
@@ -21,7 +22,9 @@ namespace VethXdp.Jit;
 /// fault: a fault without an instruction gets the call's, anything else becomes "helper X failed: ...".</para>
 /// <para>Unchecked (<c>jit</c>) XDP runs over an <see cref="XdpBuffer"/> take shorter paths: a program whose helper calls
 /// need nothing of the run's own state runs lean (no regions, no Env.Xdp; RunXdpLean), any other without the general
-/// path's indirections (RunXdpUnchecked). Checked runs and the other entry points keep the general path.</para>
+/// path's indirections (RunXdpUnchecked). Checked XDP runs over an <see cref="XdpBuffer"/> register the run's context,
+/// packet and frame 0 only when the run first needs the region table (RunXdpChecked, as the interpreter does); the
+/// other entry points keep the general path.</para>
 /// <para>One instance runs on one thread at a time.</para>
 /// </remarks>
 public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
@@ -34,6 +37,8 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
     private readonly JitBody _mainBody;
     private readonly int _mainFrameClear;
     private readonly bool _fastXdp;
+    private readonly bool _checkedXdp;
+    private readonly bool _checkedCallsHelpers;
     private bool _lean;
     private readonly bool _leanCatches;
     private bool _running;
@@ -57,6 +62,8 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
         _s = new JitState(Env, options.InstructionBudget) { Engine = this, Current = program };
         _compiled[program.Executable] = program;
         _fastXdp = program.Mode == JitMode.Unchecked && !program.HasLegacyLoads;
+        _checkedXdp = program.Mode == JitMode.Checked;
+        _checkedCallsHelpers = program.CallsHelpers;
         _lean = _fastXdp && !program.NeedsRunState;
         _leanCatches = program.CallsHelpers || program.Entries.Count > 1;
         _mainBody = program.Body;
@@ -141,7 +148,138 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
             return RunXdpLean(buffer);
         }
 
+        if (_checkedXdp)
+        {
+            return RunXdpChecked(buffer);
+        }
+
         return _fastXdp ? RunXdpUnchecked(buffer) : RunXdpGeneral(buffer);
+    }
+
+    // Checked code over an XdpBuffer: the general path's run with lazy regions, as the interpreter's RunXdp(XdpBuffer).
+    // - The context, the packet and frame 0 are registered (and Env.Xdp set) only when the run first needs the
+    //   region table: JitState.EnsureRegions, which checked code calls before an access off its fast paths (the
+    //   current frame through r10, the packet between the bounds it keeps), an atomic outside the frame, a helper or
+    //   kfunc call and a BPF-to-BPF call. Until then the compiled code takes the packet's bounds from the state
+    //   (JitRuntime.RefreshPacketBounds), which are the ones the packet region gets. Every region-table answer is therefore
+    //   the eager run's: same regions, same indices, same fault messages.
+    // - Frame 0 is cleared when the run starts, exactly as EnterFrame clears it; only its registration waits.
+    // - No try/finally: what the run set is undone on both exits (EndXdpChecked); a fault a helper raised becomes the
+    //   interpreter's fault (as Activate).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private RunResult RunXdpChecked(XdpBuffer buffer)
+    {
+        if (_running | _disposed)
+        {
+            ThrowCannotRun();
+        }
+
+        _running = true;
+        var env = Env;
+        var s = _s;
+        if (_checkedCallsHelpers)
+        {
+            // Only bpf_tail_call reads or sets these, and only a helper call sets the call index.
+            env.TailCallCount = 0;
+            env.PendingTailCall = null;
+            s.Pc = -1;
+        }
+
+        var ctx = buffer.Context;
+        if (!ReferenceEquals(s.PendingBuffer, buffer))
+        {
+            s.PendingBuffer = buffer;
+        }
+
+        if (!ReferenceEquals(s.Ctx, ctx))
+        {
+            s.Ctx = ctx;
+        }
+
+        ulong lo = buffer.DataMeta;
+        ulong hi = buffer.DataEnd;
+        if (hi > lo && hi >= 8)
+        {
+            s.PacketLo = lo;
+            s.PacketHi = hi;
+        }
+        else
+        {
+            s.PacketLo = ulong.MaxValue;
+            s.PacketHi = 8;
+        }
+
+        // ContextRegion is NoContext here: every other path resets it when its run ends, and so does the end of a
+        // run that registered its regions (EndXdpChecked). The depth is read only by a helper's callbacks, and the
+        // helpers that start them set it first (BeforeCall). LD_ABS's bytes stay null: only Run sets them, and EndRun
+        // clears them again.
+        ulong address = ctx.Address;
+        s.RegionsPending = true;
+        s.CtxAddress = address;
+        s.CtxLive = true;
+        s.Executed = 0;
+
+        // Abort is false: it is set only just before an activation returns, and every run's end clears it.
+        if (s.ArgsDirty)
+        {
+            s.ClearArgs();
+            s.ArgsDirty = false;
+        }
+
+        s.Args[1] = address;
+        s.Args[10] = s.EnterCheckedFrame0(_mainFrameClear);
+        ulong r0 = RunCheckedBody(env, s);
+        EndXdpChecked(env, s);
+        return new RunResult(r0, s.Executed);
+    }
+
+    // The body of a checked XdpBuffer run, in a method of its own so that only it carries the handler: a fault a
+    // helper raised becomes the interpreter's fault (as Activate), and what the run set is undone on the way out.
+    private ulong RunCheckedBody(RuntimeEnv env, JitState s)
+    {
+        try
+        {
+            return _mainBody(s, 0, 0);
+        }
+        catch (Exception e)
+        {
+            var converted = e is not ExecutionFaultException { Pc: >= 0 } && s.Pc >= 0 ? FromHelper(e) : null;
+            EndXdpChecked(env, s);
+            if (converted is null)
+            {
+                throw;
+            }
+
+            throw converted;
+        }
+    }
+
+    [DoesNotReturn]
+    private void ThrowCannotRun()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        throw new InvalidOperationException("this engine is already running a program (runs do not nest)");
+    }
+
+    // Undoes what the run set: the regions it registered (from the count the table had when it registered them) and
+    // the environment's run state.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void EndXdpChecked(RuntimeEnv env, JitState s)
+    {
+        if (s.RegionsPending)
+        {
+            s.RegionsPending = false;
+        }
+        else
+        {
+            env.PacketRegionIndex = -1;
+            env.Xdp = null;
+            s.Regions.Truncate(s.PendingBase);
+            s.ContextRegion = JitState.NoContext;
+        }
+
+        s.Abort = false;
+        _running = false;
     }
 
     private RunResult RunXdpGeneral(XdpBuffer buffer)
@@ -310,6 +448,7 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
         var regions = Env.Regions;
         int count = regions.Count;
         ClearArgs(code);
+        s.ArgsDirty = true;
         var args = s.Args;
         args[1] = r1;
         args[2] = r2;
@@ -404,6 +543,7 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
             }
 
             ClearArgs(code);
+            _s.ArgsDirty = true;
             _s.Args[1] = r1;
             _s.Args[2] = r2;
             _s.Args[3] = r3;
@@ -472,6 +612,7 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
     private void SetContext(int region, XdpContext? ctx)
     {
         _s.ContextRegion = region;
+        _s.CtxLive = ctx is not null;
         _s.CtxAddress = ctx?.Address ?? JitState.NoContextAddress;
         if (ctx is not null && !ReferenceEquals(_s.Ctx, ctx))
         {
@@ -501,6 +642,7 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
         _s.LdPacket = ldPacket;
         _s.LdPacketLength = ldPacketLength;
         ClearArgs(_main);
+        _s.ArgsDirty = true;
         _s.Args[1] = r1;
         _s.Args[2] = r2;
         _s.Args[10] = _s.EnterFrame(0, _main.FrameClear(0));

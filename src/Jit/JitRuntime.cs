@@ -26,26 +26,80 @@ internal static unsafe class JitRuntime
     //      access that lies wholly inside them without a table search (the same answer: regions do not overlap, and
     //      the packet region is writable and is not the context); anything else goes to the loads and stores below ----
 
-    /// <summary>The run's packet region as <c>[return value, hi)</c>; with no usable one (no packet, an empty one, or
-    /// a region at the packet index that is not a writable packet, or is the context) <c>[MaxValue, 8)</c>, which
-    /// holds no access. <paramref name="hi"/> is at least 8, so <c>hi - size</c> cannot wrap.</summary>
+    /// <summary>Sets <see cref="JitState.PacketLo"/> and <see cref="JitState.PacketHi"/> to the run's packet region as
+    /// <c>[lo, hi)</c>; with no usable one (no packet, an empty one, or a region at the packet index that is not a
+    /// writable packet, or is the context) <c>[MaxValue, 8)</c>, which holds no access. <c>hi</c> is at least 8, so
+    /// <c>hi - size</c> cannot wrap. A lazy run before its regions are registered already has them (the bounds its
+    /// packet region gets, set by JitEngine.RunXdpChecked), and a registered table gives the same.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong PacketBounds(JitState s, out ulong hi)
+    public static void RefreshPacketBounds(JitState s)
     {
-        int i = s.Env.PacketRegionIndex;
-        if (i != s.ContextRegion && s.Regions.TryGetWritable(i, RegionKind.Packet, out ulong lo, out hi) && hi > lo && hi >= 8)
+        if (s.RegionsPending)
         {
-            return lo;
+            return;
         }
 
-        hi = 8;
-        return ulong.MaxValue;
+        int i = s.Env.PacketRegionIndex;
+        if (i != s.ContextRegion && s.Regions.TryGetWritable(i, RegionKind.Packet, out ulong lo, out ulong hi) && hi > lo && hi >= 8)
+        {
+            s.PacketLo = lo;
+            s.PacketHi = hi;
+            return;
+        }
+
+        s.PacketLo = ulong.MaxValue;
+        s.PacketHi = 8;
+    }
+
+    // The region of a checked access. A lazy run (JitState.RegionsPending) searches the table it has first: the
+    // environment's own regions (map values, global data) are there, and a region found there is the one the full
+    // table finds at the same index (regions never overlap, and the run's context, packet and frame 0 come after
+    // them), so no access to a map value registers anything. Only a miss registers the run's regions and searches
+    // again, so the answer, and the fault message, are always the full table's.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Find(JitState s, ref int hint, ulong a, int size, bool write)
+    {
+        int r = s.Regions.FindFrom(ref hint, a, size, write);
+        if (r < 0 && s.RegionsPending)
+        {
+            r = FindRegistered(s, ref hint, a, size, write);
+        }
+
+        return r;
+    }
+
+    /// <summary>A group of accesses (Emitters.AccessGroups): true when <paramref name="span"/> bytes at
+    /// <paramref name="a"/> lie in one region that allows them (writable when <paramref name="write"/>) and is not the
+    /// context, so each access of the group would pass its own check; a write into a stack frame marks the frames
+    /// dirty first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool InOneRegion(JitState s, ulong a, int span, bool write, ref int hint)
+    {
+        int r = Find(s, ref hint, a, span, write);
+        if (r < 0 || r == s.ContextRegion)
+        {
+            return false;
+        }
+
+        if (write)
+        {
+            s.MarkWritten(a);
+        }
+
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int FindRegistered(JitState s, ref int hint, ulong a, int size, bool write)
+    {
+        s.EnsureRegions();
+        return s.Regions.FindFrom(ref hint, a, size, write);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong LdxB(JitState s, ulong a, int pc, ref int hint)
     {
-        int r = s.Regions.FindFrom(ref hint, a, 1, write: false);
+        int r = Find(s, ref hint, a, 1, write: false);
         if (r < 0 || r == s.ContextRegion)
         {
             LoadFault(s, a, 1, pc, r);
@@ -57,7 +111,7 @@ internal static unsafe class JitRuntime
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong LdxH(JitState s, ulong a, int pc, ref int hint)
     {
-        int r = s.Regions.FindFrom(ref hint, a, 2, write: false);
+        int r = Find(s, ref hint, a, 2, write: false);
         if (r < 0 || r == s.ContextRegion)
         {
             LoadFault(s, a, 2, pc, r);
@@ -71,7 +125,7 @@ internal static unsafe class JitRuntime
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong LdxW(JitState s, ulong a, int pc, ref int hint)
     {
-        int r = s.Regions.FindFrom(ref hint, a, 4, write: false);
+        int r = Find(s, ref hint, a, 4, write: false);
         if (r < 0 || r == s.ContextRegion)
         {
             return r < 0 ? LoadFault(s, a, 4, pc, r) : LoadContext(s, a, pc);
@@ -83,7 +137,7 @@ internal static unsafe class JitRuntime
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong LdxDW(JitState s, ulong a, int pc, ref int hint)
     {
-        int r = s.Regions.FindFrom(ref hint, a, 8, write: false);
+        int r = Find(s, ref hint, a, 8, write: false);
         if (r < 0 || r == s.ContextRegion)
         {
             LoadFault(s, a, 8, pc, r);
@@ -95,7 +149,7 @@ internal static unsafe class JitRuntime
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong LdxSB(JitState s, ulong a, int pc, ref int hint)
     {
-        int r = s.Regions.FindFrom(ref hint, a, 1, write: false);
+        int r = Find(s, ref hint, a, 1, write: false);
         if (r < 0 || r == s.ContextRegion)
         {
             LoadFault(s, a, 1, pc, r);
@@ -107,7 +161,7 @@ internal static unsafe class JitRuntime
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong LdxSH(JitState s, ulong a, int pc, ref int hint)
     {
-        int r = s.Regions.FindFrom(ref hint, a, 2, write: false);
+        int r = Find(s, ref hint, a, 2, write: false);
         if (r < 0 || r == s.ContextRegion)
         {
             LoadFault(s, a, 2, pc, r);
@@ -119,7 +173,7 @@ internal static unsafe class JitRuntime
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong LdxSW(JitState s, ulong a, int pc, ref int hint)
     {
-        int r = s.Regions.FindFrom(ref hint, a, 4, write: false);
+        int r = Find(s, ref hint, a, 4, write: false);
         if (r < 0 || r == s.ContextRegion)
         {
             return r < 0 ? LoadFault(s, a, 4, pc, r) : LoadContextSigned(s, a, pc);
@@ -153,58 +207,54 @@ internal static unsafe class JitRuntime
         return (ulong)(long)Unsafe.ReadUnaligned<int>((void*)a);
     }
 
-    // ---- checked stores (the value arrives as the full register or sign-extended imm; the store truncates). They may
-    //      write a stack frame, so they mark every frame dirty (JitState.StackDirty) ----
+    // ---- checked stores (the value arrives as the full register or sign-extended imm; the store truncates). One that
+    //      writes a stack frame marks every frame dirty (JitState.MarkWritten) ----
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StB(JitState s, ulong a, ulong v, int pc, ref int hint)
     {
-        if (s.Regions.FindFrom(ref hint, a, 1, write: true) < 0)
+        if (Find(s, ref hint, a, 1, write: true) < 0)
         {
             StoreFault(s, a, 1, pc);
         }
 
-        s.StackDirty = -1;
-
+        s.MarkWritten(a);
         *(byte*)a = (byte)v;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StH(JitState s, ulong a, ulong v, int pc, ref int hint)
     {
-        if (s.Regions.FindFrom(ref hint, a, 2, write: true) < 0)
+        if (Find(s, ref hint, a, 2, write: true) < 0)
         {
             StoreFault(s, a, 2, pc);
         }
 
-        s.StackDirty = -1;
-
+        s.MarkWritten(a);
         Unsafe.WriteUnaligned((void*)a, (ushort)v);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StW(JitState s, ulong a, ulong v, int pc, ref int hint)
     {
-        if (s.Regions.FindFrom(ref hint, a, 4, write: true) < 0)
+        if (Find(s, ref hint, a, 4, write: true) < 0)
         {
             StoreFault(s, a, 4, pc);
         }
 
-        s.StackDirty = -1;
-
+        s.MarkWritten(a);
         Unsafe.WriteUnaligned((void*)a, (uint)v);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StDW(JitState s, ulong a, ulong v, int pc, ref int hint)
     {
-        if (s.Regions.FindFrom(ref hint, a, 8, write: true) < 0)
+        if (Find(s, ref hint, a, 8, write: true) < 0)
         {
             StoreFault(s, a, 8, pc);
         }
 
-        s.StackDirty = -1;
-
+        s.MarkWritten(a);
         Unsafe.WriteUnaligned((void*)a, v);
     }
 
@@ -214,14 +264,15 @@ internal static unsafe class JitRuntime
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Atomic64(JitState s, ulong a, ulong src, ulong r0, int op, int pc, bool check)
     {
-        if (check && s.Regions.Find(a, 8, write: true) < 0)
-        {
-            StoreFault(s, a, 8, pc);
-        }
-
         if (check)
         {
-            s.StackDirty = -1;
+            int hint = -1;
+            if (Find(s, ref hint, a, 8, write: true) < 0)
+            {
+                StoreFault(s, a, 8, pc);
+            }
+
+            s.MarkWritten(a);
         }
 
         if ((a & 7) != 0)
@@ -246,14 +297,15 @@ internal static unsafe class JitRuntime
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong Atomic32(JitState s, ulong a, ulong src, ulong r0, int op, int pc, bool check)
     {
-        if (check && s.Regions.Find(a, 4, write: true) < 0)
-        {
-            StoreFault(s, a, 4, pc);
-        }
-
         if (check)
         {
-            s.StackDirty = -1;
+            int hint = -1;
+            if (Find(s, ref hint, a, 4, write: true) < 0)
+            {
+                StoreFault(s, a, 4, pc);
+            }
+
+            s.MarkWritten(a);
         }
 
         if ((a & 3) != 0)
@@ -305,6 +357,7 @@ internal static unsafe class JitRuntime
             throw ExecutionFaults.CallStackExceeded(pc);
         }
 
+        s.EnsureRegions();
         ref var f = ref s.Frames[depth];
         f.ReturnSite = site;
         f.RegionCount = s.Regions.Count;
@@ -325,6 +378,7 @@ internal static unsafe class JitRuntime
             throw ExecutionFaults.CallbackStackExceeded();
         }
 
+        s.EnsureRegions();
         ref var f = ref s.Frames[depth];
         f.ReturnSite = site;
         f.RegionCount = s.Regions.Count;
@@ -363,6 +417,7 @@ internal static unsafe class JitRuntime
     // return its r0 as the frame's. kernel: ___bpf_prog_run() JMP_TAIL_CALL.
     public static ulong TailCall(JitState s, int pc, int depth)
     {
+        s.ArgsDirty = true;
         object? target = s.Env.PendingTailCall;
         s.Env.PendingTailCall = null;
         s.StackDirty = -1;

@@ -97,6 +97,10 @@ internal sealed unsafe class JitState
     /// <summary>The context of the run.</summary>
     public XdpContext? Ctx;
 
+    /// <summary>Set only while <see cref="Ctx"/> is the running activation's context and <see cref="CtxAddress"/> its
+    /// address (an XDP run); checked code reads a context field directly only then.</summary>
+    public bool CtxLive;
+
     /// <summary>The bytes LD_ABS and LD_IND read.</summary>
     public byte* LdPacket;
 
@@ -111,6 +115,67 @@ internal sealed unsafe class JitState
 
     /// <summary>The engine, for tail calls.</summary>
     public JitEngine? Engine;
+
+    /// <summary>Checked runs over an <see cref="XdpBuffer"/>: set while the run's context, packet and frame 0 are not
+    /// yet registered (see <see cref="EnsureRegions"/>).</summary>
+    public bool RegionsPending;
+
+    /// <summary>The table's count when a lazy run registered its regions (what the run's end truncates to).</summary>
+    public int PendingBase;
+
+    /// <summary>The buffer whose regions are pending (kept across runs: stored only when it changes).</summary>
+    public XdpBuffer? PendingBuffer;
+
+    /// <summary>Checked code: the packet region's first byte as <see cref="JitRuntime.RefreshPacketBounds"/> last found
+    /// it (or, while <see cref="RegionsPending"/>, as it will be registered), <see cref="ulong.MaxValue"/> for none.</summary>
+    public ulong PacketLo;
+
+    /// <summary>One past the packet region's last byte (at least 8).</summary>
+    public ulong PacketHi;
+
+    /// <summary>Registers what a lazy checked run left pending (the context, the packet as
+    /// <see cref="RuntimeEnv.PacketRegionIndex"/>, frame 0; in that order, as an eager run registers them) and makes
+    /// the buffer the helpers' (<see cref="RuntimeEnv.Xdp"/>). Compiled code calls it before anything reads the
+    /// region table or the environment's run state: a checked access off the fast paths, an atomic, a helper or kfunc
+    /// call, a BPF-to-BPF call or an inlined callback's frame.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void EnsureRegions()
+    {
+        if (RegionsPending)
+        {
+            MaterializeRegions();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void MaterializeRegions()
+    {
+        RegionsPending = false;
+        PendingBase = Regions.Count;
+        var buffer = PendingBuffer!;
+        var env = Env;
+        env.Xdp = buffer;
+        ContextRegion = Regions.Push(buffer.Context.Region);
+        env.PacketRegionIndex = Regions.Push(buffer.PacketRegion);
+        PushFrameRegion(0);
+    }
+
+    /// <summary>Checked mode, after a store or atomic checked against the regions: when <paramref name="address"/> lies in
+    /// this state's stack block (a frame; only these frames are cleared by <see cref="EnterFrame"/>), every frame is
+    /// marked dirty (<see cref="StackDirty"/>); a write anywhere else (the packet, a map value) leaves them as they are.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void MarkWritten(ulong address)
+    {
+        if (address - StackBase < (ulong)(BpfInterpreter.MaxCallFrames * FrameStride))
+        {
+            StackDirty = -1;
+        }
+    }
+
+    /// <summary>Registers frame <paramref name="depth"/> (whole, without the overlap scan: the block is ours).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void PushFrameRegion(int depth) =>
+        Regions.Push(new MemoryRegion(StackBase + (ulong)(depth * FrameStride), BpfInterpreter.StackSize, RegionKind.Stack, Writable: true, s_frameNames[depth]));
 
     /// <summary>Registers the stack of frame <paramref name="depth"/> and returns its R10, after zeroing its top
     /// <paramref name="clearBytes"/> bytes.</summary>
@@ -145,6 +210,27 @@ internal sealed unsafe class JitState
 
         Clear(top, clearBytes);
         Regions.Push(new MemoryRegion(start, BpfInterpreter.StackSize, RegionKind.Stack, Writable: true, s_frameNames[depth]));
+        return top;
+    }
+
+    /// <summary>Checked code's frame 0 of a lazy run: <see cref="EnterFrame"/>'s clearing (<paramref name="clearBytes"/>
+    /// is checked code's <c>-(reach + 1)</c>) without the registration, which <see cref="EnsureRegions"/> does.</summary>
+    public ulong EnterCheckedFrame0(int clearBytes)
+    {
+        ulong top = StackBase + BpfInterpreter.StackSize;
+        if (clearBytes >= 0)
+        {
+            // A plain byte count (as EnterFrame takes it): its writes are not tracked, so the whole frame next time.
+            StackDirty |= 1;
+            Clear(top, clearBytes);
+            return top;
+        }
+
+        ref int dirty = ref MemoryMarshal.GetArrayDataReference(_dirtyBytes);
+        int bytes = (StackDirty & 1) != 0 ? BpfInterpreter.StackSize : dirty;
+        StackDirty &= ~1;
+        dirty = -clearBytes - 1;
+        Clear(top, bytes);
         return top;
     }
 
@@ -204,6 +290,10 @@ internal sealed unsafe class JitState
 
     /// <summary>An address inside the first guard: a non-null packet pointer for an empty packet, in no region.</summary>
     public ulong GuardAddress => StackBase - StackGuard;
+
+    /// <summary>Set when <see cref="Args"/> may hold anything but zeros in r0 and r2-r9 (a run over memory, a callback,
+    /// a tail call wrote them): a checked XDP run, which needs them zero and writes only r1 and r10, clears them then.</summary>
+    public bool ArgsDirty = true;
 
     /// <summary>Clears the argument registers.</summary>
     public void ClearArgs() => new Span<ulong>(Args, 11).Clear();

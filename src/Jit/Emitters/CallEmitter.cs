@@ -111,6 +111,12 @@ internal static class CallEmitter
             m = VerifiedHelpers.For(m);
         }
 
+        if (direct && cx.Checked && (CheckedHelpers.OnSite(m) is not null || CheckedHelpers.IsRegionFree(m)))
+        {
+            EmitCheckedQuietCall(cx, m, pc);
+            return;
+        }
+
         bool free = direct && VerifiedHelpers.IsRunStateFree(m);
         if (!free)
         {
@@ -187,6 +193,58 @@ internal static class CallEmitter
         {
             AfterCall(cx, pc);
         }
+    }
+
+    // Checked code calling a helper that needs neither the run's regions (registered lazily, see
+    // JitEngine.RunXdpChecked) nor its count, depth or pending tail call, and writes no stack frame
+    // (CheckedHelpers; a spin lock marks the frames itself when its word is in one): only the call's index goes to
+    // the state, for a fault the helper raises. A map helper gets its site's cache and the current frame's r10 (its
+    // pointers inside that frame need no table search).
+    private static void EmitCheckedQuietCall(EmitContext cx, MethodInfo m, int pc)
+    {
+        var il = cx.Il;
+        cx.LdState();
+        cx.LdI4(pc);
+        il.Emit(OpCodes.Stfld, JitMethods.Pc);
+        if (CheckedHelpers.OnSite(m) is { } onSite)
+        {
+            foreach (var p in onSite.GetParameters())
+            {
+                switch (p.Name)
+                {
+                    case "sites":
+                        cx.LdCode();
+                        il.Emit(OpCodes.Ldfld, JitMethods.MapSites);
+                        break;
+                    case "site":
+                        cx.LdI4(cx.MapSiteCount++);
+                        break;
+                    case "s":
+                        cx.LdState();
+                        break;
+                    case "env":
+                        il.Emit(OpCodes.Ldloc, cx.Env);
+                        break;
+                    default:
+                        cx.LdReg(int.Parse(p.Name!.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture));
+                        break;
+                }
+            }
+
+            cx.Call(onSite);
+        }
+        else
+        {
+            for (int r = 1; r <= 5; r++)
+            {
+                cx.LdReg(r);
+            }
+
+            il.Emit(OpCodes.Ldloc, cx.Env);
+            cx.Call(m);
+        }
+
+        cx.StReg(0);
     }
 
     private static readonly MethodInfo s_loop = typeof(LoopHelpers).GetMethod(nameof(LoopHelpers.Loop))!;
@@ -392,6 +450,11 @@ internal static class CallEmitter
             cx.LdState();
             il.Emit(OpCodes.Ldc_I4_M1);
             il.Emit(OpCodes.Stfld, JitMethods.StackDirty);
+
+            // It checks its pointers against the run's regions and may use the run's buffer: a lazy run registers
+            // them now (JitState.EnsureRegions).
+            cx.LdState();
+            cx.Call(JitMethods.EnsureRegions);
         }
     }
 

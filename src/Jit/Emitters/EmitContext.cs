@@ -43,6 +43,7 @@ internal sealed class EmitContext
             Addr = il.DeclareLocal(typeof(ulong), "addr");
             PktLo = il.DeclareLocal(typeof(ulong), "pkt_lo");
             PktHi = il.DeclareLocal(typeof(ulong), "pkt_hi");
+            Grouped = new bool[slots.Length];
         }
         Labels = new Label[slots.Length + 1];
         for (int pc = 0; pc <= slots.Length; pc++)
@@ -100,6 +101,16 @@ internal sealed class EmitContext
 
     public LocalBuilder Tmp { get; }
 
+    /// <summary>Checked mode: the accesses a block's group check covers (<see cref="AccessGroups"/>): in the block's hot
+    /// copy they are plain loads and stores.</summary>
+    public bool[] Grouped { get; } = [];
+
+    /// <summary>Set while a block's per-segment copy is emitted (every access checked on its own there).</summary>
+    public bool InSlowCopy { get; set; }
+
+    /// <summary>Whether the access at <paramref name="pc"/> is emitted without its own check.</summary>
+    public bool IsGrouped(int pc) => !InSlowCopy && (uint)pc < (uint)Grouped.Length && Grouped[pc];
+
     /// <summary>Checked mode: the address of the access being checked.</summary>
     public LocalBuilder? Addr { get; }
 
@@ -148,9 +159,13 @@ internal sealed class EmitContext
         }
 
         LdState();
-        Il.Emit(OpCodes.Ldloca, PktHi!);
-        Call(JitMethods.PacketBounds);
+        Call(JitMethods.RefreshPacketBounds);
+        LdState();
+        Il.Emit(OpCodes.Ldfld, JitMethods.PacketLo);
         Il.Emit(OpCodes.Stloc, PktLo!);
+        LdState();
+        Il.Emit(OpCodes.Ldfld, JitMethods.PacketHi);
+        Il.Emit(OpCodes.Stloc, PktHi!);
     }
 
     /// <summary>Verified map helper calls given a site cache so far (the length of <see cref="JitProgram.MapSites"/>).</summary>

@@ -33,7 +33,7 @@ internal sealed class FlowInfo
     /// <summary>At a segment's first slot, the number of instructions in the segment (an lddw counts once); 0 elsewhere.</summary>
     public int[] SegmentCount { get; }
 
-    /// <summary>Unchecked mode: at the first slot of a straight run of two or more segments that may share one
+    /// <summary>At the first slot of a straight run of two or more segments that may share one
     /// budget check (see <see cref="MergeBlocks"/>), the run's instruction count; 0 elsewhere.</summary>
     public int[] BlockCount { get; }
 
@@ -120,22 +120,22 @@ internal sealed class FlowInfo
             }
         }
 
-        if (!checkedMode)
-        {
-            f.MergeBlocks(slots);
-        }
+        f.MergeBlocks(slots, checkedMode);
 
         return f;
     }
 
-    // Unchecked mode: consecutive segments that only a store (or atomic) separates, with no label between them, form
-    // a block that is counted with one check at its start when the whole block fits in the budget: a verified
-    // program's loads, stores and ALU cannot fault, so nothing inside the block is observed before its end unless the
-    // budget runs out inside it. When it would, the compiled code runs a copy of the block with the per-segment checks
+    // Consecutive segments that only a store (or atomic) separates, with no label between them, form a block that is
+    // counted with one check at its start when the whole block fits in the budget: a verified program's loads, stores
+    // and ALU cannot fault, so nothing inside the block is observed before its end unless the budget runs out inside
+    // it. Checked mode merges segments that end with a checked load too: such an access may fault inside the block,
+    // but only when the whole block fits in the budget (the check passed), so the interpreter, which counts one by
+    // one, would not have run out of budget before it either and faults at the same instruction with the same
+    // message; the count a fault leaves is not observed (a fault ends the run and carries only its index). When it would, the compiled code runs a copy of the block with the per-segment checks
     // instead (JitCompiler.EmitBlock), which stops at the exact instruction as before. A block ends before a label,
     // and its last segment does not end with a call, an exit or an LD-class instruction (those stay on their own:
     // a call syncs the count for its callbacks, and the others may leave the method); jumps may end it.
-    private void MergeBlocks(ReadOnlySpan<Instruction> slots)
+    private void MergeBlocks(ReadOnlySpan<Instruction> slots, bool checkedMode)
     {
         var starts = new List<int>();
         for (int pc = 0; pc < slots.Length; pc++)
@@ -150,7 +150,7 @@ internal sealed class FlowInfo
         {
             int j = i;
             int count = SegmentCount[starts[i]];
-            while (j + 1 < starts.Count && !IsLabel[starts[j + 1]] && EndsWithStore(slots, LastOf(starts[j], starts[j + 1]))
+            while (j + 1 < starts.Count && !IsLabel[starts[j + 1]] && EndsWithAccess(slots, LastOf(starts[j], starts[j + 1]), checkedMode)
                 && Mergeable(slots, starts[j + 1], j + 2 < starts.Count ? starts[j + 2] : slots.Length))
             {
                 j++;
@@ -174,7 +174,8 @@ internal sealed class FlowInfo
         return last > start && IsSecondSlot[last] ? last - 1 : last;
     }
 
-    private static bool EndsWithStore(ReadOnlySpan<Instruction> slots, int pc) => slots[pc].Class is OpClass.St or OpClass.Stx;
+    private static bool EndsWithAccess(ReadOnlySpan<Instruction> slots, int pc, bool checkedMode) =>
+        slots[pc].Class is OpClass.St or OpClass.Stx || (checkedMode && slots[pc].Class == OpClass.Ldx);
 
     // A segment [start, next) that may be part of a block (and so be emitted twice): it does not end with a call, an
     // exit or an LD-class instruction, and it has no lddw whose second slot is an entry (that slot's label is marked

@@ -22,6 +22,9 @@ internal static class JitMethods
     public static readonly FieldInfo Current = Field(nameof(JitState.Current));
     public static readonly FieldInfo CtxAddress = Field(nameof(JitState.CtxAddress));
     public static readonly FieldInfo Ctx = Field(nameof(JitState.Ctx));
+    public static readonly FieldInfo CtxLive = Field(nameof(JitState.CtxLive));
+    public static readonly FieldInfo PacketLo = Field(nameof(JitState.PacketLo));
+    public static readonly FieldInfo PacketHi = Field(nameof(JitState.PacketHi));
     public static readonly FieldInfo AccessHints = typeof(JitProgram).GetField(nameof(JitProgram.AccessHints), BindingFlags.NonPublic | BindingFlags.Instance)!;
     public static readonly FieldInfo MapSites = typeof(JitProgram).GetField(nameof(JitProgram.MapSites), BindingFlags.NonPublic | BindingFlags.Instance)!;
     public static readonly FieldInfo HelperDelegates = typeof(JitProgram).GetField(nameof(JitProgram.HelperDelegates), BindingFlags.NonPublic | BindingFlags.Instance)!;
@@ -49,7 +52,9 @@ internal static class JitMethods
     public static readonly MethodInfo Swap32 = typeof(BinaryPrimitives).GetMethod(nameof(BinaryPrimitives.ReverseEndianness), [typeof(uint)])!;
     public static readonly MethodInfo Swap64 = typeof(BinaryPrimitives).GetMethod(nameof(BinaryPrimitives.ReverseEndianness), [typeof(ulong)])!;
 
-    public static readonly MethodInfo PacketBounds = Runtime(nameof(JitRuntime.PacketBounds));
+    public static readonly MethodInfo EnsureRegions = typeof(JitState).GetMethod(nameof(JitState.EnsureRegions))!;
+    public static readonly MethodInfo RefreshPacketBounds = Runtime(nameof(JitRuntime.RefreshPacketBounds));
+    public static readonly MethodInfo InOneRegion = Runtime(nameof(JitRuntime.InOneRegion));
     public static readonly MethodInfo LdxB = Runtime(nameof(JitRuntime.LdxB));
     public static readonly MethodInfo LdxH = Runtime(nameof(JitRuntime.LdxH));
     public static readonly MethodInfo LdxW = Runtime(nameof(JitRuntime.LdxW));

@@ -15,7 +15,9 @@ namespace VethXdp.Jit.Emitters;
 /// <see cref="JitProgram.AccessHints"/>), the context rules, and the access itself, or the same fault. One kind of
 /// access needs no check in any mode: r10 with a constant offset inside [-512, 0) is the current stack frame, which is
 /// always registered and writable (r10 is read only, and a call gives the callee a registered frame), so it is a plain
-/// <c>ldind</c>/<c>stind</c>.</para>
+/// <c>ldind</c>/<c>stind</c>. Two or more accesses of a block through one unchanged register share one check at the
+/// block's start (<see cref="AccessGroups"/>), and a 4-byte load of an xdp_md field through a register that is the
+/// run's context reads the field (EmitCheckedContextLoad).</para>
 /// <para>Unchecked mode (verified programs) loads and stores directly, with the <c>unaligned.</c> prefix unless the
 /// alignment is proven (r10 is 64-byte aligned). Its 4-byte loads still recognise the context by address.</para>
 /// </remarks>
@@ -53,8 +55,16 @@ internal static class LoadStoreEmitter
         bool signed = insn.Mode == MemMode.MemSx;
         bool inFrame = FlowInfo.InCurrentFrame(insn.SrcReg, insn.Offset, size);
         MethodInfo? call = null;
-        if (!inFrame && cx.Checked)
+        // Checked: an access its block's group check covered (AccessGroups) is a plain one, as in the frame.
+        if (!inFrame && cx.Checked && !cx.IsGrouped(pc))
         {
+            if (size == 4 && cx.CtxState?[pc] == CtxPointers.Ctx && JitMethods.ContextField(insn.Offset) is { } ctxField
+                && !(signed && insn.Offset is XdpMd.Data or XdpMd.DataEnd or XdpMd.DataMeta))
+            {
+                EmitCheckedContextLoad(cx, insn, pc, signed ? JitMethods.LdxSW : JitMethods.LdxW, ctxField, signed);
+                return;
+            }
+
             call = (size, signed) switch
             {
                 (1, false) => JitMethods.LdxB,
@@ -66,7 +76,7 @@ internal static class LoadStoreEmitter
                 _ => JitMethods.LdxSW,
             };
         }
-        else if (!inFrame && size == 4)
+        else if (!inFrame && size == 4 && !cx.Checked)
         {
             call = signed ? JitMethods.LdxSWUnchecked : JitMethods.LdxWUnchecked;
             switch (cx.CtxState?[pc] ?? CtxPointers.Unknown)
@@ -149,13 +159,53 @@ internal static class LoadStoreEmitter
         il.MarkLabel(done);
     }
 
+    // Checked: a 4-byte load of a valid xdp_md field whose base register the analysis says is the context
+    // (CtxPointers; only where to try this, not why it is safe): when the base equals the run's context address and
+    // the run has a context (JitState.CtxLive: never set while CtxAddress is not a live context's), the address is that
+    // field of the context region, which the run owns (registered, or registered at that index as soon as the run
+    // needs the table), and the interpreter reads the field; so is this. Any other value takes the checked load (cold),
+    // with its region search and faults.
+    private static void EmitCheckedContextLoad(EmitContext cx, Instruction insn, int pc, MethodInfo call, MethodInfo field, bool signed)
+    {
+        var il = cx.Il;
+        int dst = insn.DstReg;
+        var done = il.DefineLabel($"LDX_{pc}_CTX_DONE");
+        var other = cx.Cold($"LDX_{pc}_NOT_CTX", () =>
+        {
+            cx.LdState();
+            cx.LdAddress(insn.SrcReg, insn.Offset);
+            cx.LdI4(pc);
+            cx.LdNewHint();
+            cx.Call(call);
+            cx.StReg(dst);
+            il.Emit(OpCodes.Br, done);
+        });
+        cx.LdReg(insn.SrcReg);
+        cx.LdState();
+        il.Emit(OpCodes.Ldfld, JitMethods.CtxAddress);
+        il.Emit(OpCodes.Bne_Un, other);
+        cx.LdState();
+        il.Emit(OpCodes.Ldfld, JitMethods.CtxLive);
+        il.Emit(OpCodes.Brfalse, other);
+        cx.LdState();
+        il.Emit(OpCodes.Ldfld, JitMethods.Ctx);
+        cx.Call(field);
+        if (field.ReturnType == typeof(uint))
+        {
+            il.Emit(signed ? OpCodes.Conv_I8 : OpCodes.Conv_U8);
+        }
+
+        cx.StReg(dst);
+        il.MarkLabel(done);
+    }
+
     private static void EmitStore(EmitContext cx, Instruction insn, int pc)
     {
         var il = cx.Il;
         int size = insn.AccessBytes;
         bool imm = insn.Class == OpClass.St;
         bool inFrame = FlowInfo.InCurrentFrame(insn.DstReg, insn.Offset, size);
-        if (cx.Checked && !inFrame)
+        if (cx.Checked && !inFrame && !cx.IsGrouped(pc))
         {
             EmitCheckedStore(cx, insn, pc, size, imm);
             return;

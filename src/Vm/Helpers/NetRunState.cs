@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using VethXdp.Vm.Interpreter;
 using VethXdp.Vm.Runtime;
 
@@ -16,8 +15,6 @@ namespace VethXdp.Vm.Helpers;
 /// </remarks>
 public sealed unsafe class NetRunState
 {
-    private static readonly ConditionalWeakTable<RuntimeEnv, NetRunState> s_states = [];
-
     private NetEnvironment? _environment;
     private (int Socket, int Id)[] _references = new (int, int)[8];
     private int _referenceCount;
@@ -28,7 +25,7 @@ public sealed unsafe class NetRunState
     public static NetRunState For(RuntimeEnv env)
     {
         ArgumentNullException.ThrowIfNull(env);
-        return s_states.GetValue(env, static _ => new NetRunState());
+        return env.Net ??= new NetRunState();
     }
 
     /// <summary>The environment the helpers look in; a new one (loopback only) until set.</summary>

@@ -87,6 +87,9 @@ public sealed unsafe class RuntimeEnv
     /// <summary>Set by bpf_tail_call to the program to continue in; the engine takes it (and clears it) when the helper returns.</summary>
     public object? PendingTailCall { get; set; }
 
+    /// <summary>The networking helpers' state of this run state (<see cref="NetRunState.For"/>), made on first use.</summary>
+    internal NetRunState? Net { get; set; }
+
     /// <summary>The engine, for helpers that call BPF functions (bpf_loop, bpf_for_each_map_elem).</summary>
     public IBpfCallbackInvoker? Callbacks { get; set; }
 
