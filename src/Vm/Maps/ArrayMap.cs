@@ -16,6 +16,7 @@ namespace VethXdp.Vm.Maps;
 public sealed unsafe class ArrayMap : BpfMap
 {
     private readonly NativeBlock _values;
+    private readonly ulong _base;
     private readonly int _elemSize;
     private readonly int _valueSize;
     private readonly ulong _cpuStride;
@@ -35,6 +36,7 @@ public sealed unsafe class ArrayMap : BpfMap
         ulong run = (ulong)_elemSize * _max;
         _cpuStride = _percpu ? CacheLine.RoundUp(run) : run;
         _values = new NativeBlock(_cpuStride * copies);
+        _base = _values.Address;
         if (spec.InitialData is { } init)
         {
             init.CopyTo(_values.Slice(0, init.Length));
@@ -64,7 +66,7 @@ public sealed unsafe class ArrayMap : BpfMap
         }
 
         ulong run = _percpu ? (ulong)cpu * _cpuStride : 0UL;
-        return _values.Address + run + ((ulong)index * (ulong)_elemSize);
+        return _base + run + ((ulong)index * (ulong)_elemSize);
     }
 
     /// <inheritdoc/>

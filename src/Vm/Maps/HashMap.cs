@@ -33,6 +33,18 @@ public sealed unsafe class HashMap : BpfMap, ILruOwner
     private readonly MemoryRegion[] _regions;
     private readonly ObjectArena? _objects;
 
+    // The lookup path's constants, kept flat so a helper call loads fields of this object only: the values' base
+    // address, the element stride, the per-CPU stride a program lookup adds (0 unless per-CPU) and the CPU count.
+    private readonly ulong _valuesBase;
+    private readonly ulong _slotStride;
+    private readonly ulong _lookupCpuStride;
+    private readonly uint _possibleCpus;
+
+    // The update path's constants from the (immutable) spec: the map type, bpf_spin_lock's offset, kptr fields.
+    private readonly MapType _type;
+    private readonly int _spinLockOffset;
+    private readonly bool _hasKptrs;
+
     internal HashMap(MapSpec spec, int possibleCpus)
         : base(spec, possibleCpus)
     {
@@ -48,6 +60,13 @@ public sealed unsafe class HashMap : BpfMap, ILruOwner
         ulong run = (ulong)_stride * (ulong)slots;
         _cpuStride = _percpu ? CacheLine.RoundUp(run) : run;
         _values = new NativeBlock(_cpuStride * (ulong)_copies);
+        _valuesBase = _values.Address;
+        _slotStride = (ulong)_stride;
+        _lookupCpuStride = _percpu ? _cpuStride : 0;
+        _possibleCpus = (uint)possibleCpus;
+        _type = spec.Type;
+        _spinLockOffset = spec.SpinLockOffset;
+        _hasKptrs = spec.KptrFields.Count != 0;
         if (lru)
         {
             _lru = new BpfLru(slots, possibleCpus, (spec.Flags & MapFlags.NoCommonLru) != 0, this);
@@ -92,20 +111,19 @@ public sealed unsafe class HashMap : BpfMap, ILruOwner
     public override ulong Lookup(ReadOnlySpan<byte> key, int cpu)
     {
         // kernel: __htab_map_lookup_elem (+ bpf_lru_node_set_ref for LRU maps, + this_cpu_ptr for per-CPU ones)
-        if ((uint)cpu >= (uint)PossibleCpus)
+        if ((uint)cpu >= _possibleCpus)
         {
             return 0;
         }
 
-        key = key.Slice(0, _keySize);
-        int slot = _table.Find(key, _table.Hash(key));
+        int slot = _table.Find(key);
         if (slot < 0)
         {
             return 0;
         }
 
         _lru?.SetRef(slot);
-        return ValueAddress(slot, _percpu ? cpu : 0);
+        return _valuesBase + ((ulong)(uint)cpu * _lookupCpuStride) + ((ulong)(uint)slot * _slotStride);
     }
 
     /// <inheritdoc/>
@@ -123,8 +141,7 @@ public sealed unsafe class HashMap : BpfMap, ILruOwner
     public override long Delete(ReadOnlySpan<byte> key)
     {
         // kernel: htab_map_delete_elem / htab_lru_map_delete_elem
-        key = key.Slice(0, _keySize);
-        int slot = _table.Find(key, _table.Hash(key));
+        int slot = _table.Find(key);
         if (slot < 0)
         {
             return -Errno.ENOENT;
@@ -144,8 +161,7 @@ public sealed unsafe class HashMap : BpfMap, ILruOwner
         }
 
         // kernel: htab_lru_map_lookup_elem_sys does not mark the element referenced
-        key = key.Slice(0, _keySize);
-        int slot = _table.Find(key, _table.Hash(key));
+        int slot = _table.Find(key);
         if (slot < 0)
         {
             return -Errno.ENOENT;
@@ -183,8 +199,7 @@ public sealed unsafe class HashMap : BpfMap, ILruOwner
             return -Errno.EPERM;
         }
 
-        key = key.Slice(0, _keySize);
-        int slot = _table.Find(key, _table.Hash(key));
+        int slot = _table.Find(key);
         if (slot < 0)
         {
             return -Errno.ENOENT;
@@ -237,7 +252,7 @@ public sealed unsafe class HashMap : BpfMap, ILruOwner
     // kernel: bpf_obj_free_fields() on every CPU's copy of an element that goes away or is replaced.
     private void FreeKptrs(int slot)
     {
-        if (Spec.KptrFields.Count == 0)
+        if (!_hasKptrs)
         {
             return;
         }
@@ -251,7 +266,7 @@ public sealed unsafe class HashMap : BpfMap, ILruOwner
     // A new element's kptr fields start NULL: copy_map_value() does not copy them from the update.
     private void ClearKptrs(int slot)
     {
-        if (Spec.KptrFields.Count != 0)
+        if (_hasKptrs)
         {
             MapValue.ClearKptrs(ValueAddress(slot, 0), Spec);
         }
@@ -277,7 +292,7 @@ public sealed unsafe class HashMap : BpfMap, ILruOwner
     }
 
     private ulong ValueAddress(int slot, int cpu) =>
-        _values.Address + ((ulong)cpu * _cpuStride) + ((ulong)slot * (ulong)_stride);
+        _valuesBase + ((ulong)cpu * _cpuStride) + ((ulong)slot * _slotStride);
 
     private Span<byte> ValueSpan(int slot, int cpu, int length) => new((void*)ValueAddress(slot, cpu), length);
 
@@ -299,7 +314,7 @@ public sealed unsafe class HashMap : BpfMap, ILruOwner
     }
 
     private long UpdateCore(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, ulong flags, int cpu, bool onAllCpus) =>
-        Spec.Type switch
+        _type switch
         {
             MapType.Hash => HtabUpdate(key, value, flags, cpu),
             MapType.PercpuHash => PercpuUpdate(key, value, flags, cpu, onAllCpus),
@@ -319,7 +334,7 @@ public sealed unsafe class HashMap : BpfMap, ILruOwner
         int old = _table.Find(key, hash);
         if ((flags & MapUpdateFlags.Lock) != 0)
         {
-            if (Spec.SpinLockOffset < 0)
+            if (_spinLockOffset < 0)
             {
                 return -Errno.EINVAL;
             }
@@ -360,7 +375,7 @@ public sealed unsafe class HashMap : BpfMap, ILruOwner
             }
         }
 
-        MapValue.Copy(ValueSpan(slot, 0, _valueSize), value.Slice(0, _valueSize), Spec.SpinLockOffset);
+        MapValue.Copy(ValueSpan(slot, 0, _valueSize), value.Slice(0, _valueSize), _spinLockOffset);
         ClearKptrs(slot);
         _table.LinkHead(slot, key, hash);
         if (old >= 0)
@@ -421,7 +436,7 @@ public sealed unsafe class HashMap : BpfMap, ILruOwner
             return -Errno.ENOMEM;
         }
 
-        MapValue.Copy(ValueSpan(node, 0, _valueSize), value.Slice(0, _valueSize), Spec.SpinLockOffset);
+        MapValue.Copy(ValueSpan(node, 0, _valueSize), value.Slice(0, _valueSize), _spinLockOffset);
         ClearKptrs(node);
         int old = _table.Find(key, hash);
         int ret = CheckFlags(old, flags);
@@ -492,7 +507,7 @@ public sealed unsafe class HashMap : BpfMap, ILruOwner
         // kernel: pcpu_copy_value
         if (!onAllCpus)
         {
-            MapValue.Copy(ValueSpan(slot, cpu, _valueSize), value.Slice(0, _valueSize), Spec.SpinLockOffset);
+            MapValue.Copy(ValueSpan(slot, cpu, _valueSize), value.Slice(0, _valueSize), _spinLockOffset);
             return;
         }
 
