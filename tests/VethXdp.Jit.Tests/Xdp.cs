@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.RegularExpressions;
 using VethXdp.Vm.Isa;
 using VethXdp.Vm.Maps;
 using VethXdp.Vm.Programs;
@@ -74,6 +75,28 @@ internal static class Xdp
     }
 
     public static string Once(string asm, params MapSpec[] maps) => Same(maps, [Prog(asm)], Frame())[0];
+
+    /// <summary>Runs <paramref name="asm"/> once on the interpreter and on the checked JIT; both must fault with the
+    /// same message, host addresses aside (each engine has its own packet buffer). Returns the JIT's message.</summary>
+    public static string SameFault(string asm, params MapSpec[] maps)
+    {
+        string interp = RunError(asm, maps, null);
+        string jit = RunError(asm, maps, JitEngineFactory.Checked);
+        Assert.Equal(MaskAddresses(interp), MaskAddresses(jit));
+        return jit;
+    }
+
+    private static string RunError(string asm, MapSpec[] maps, IBpfEngineFactory? engine)
+    {
+        var programs = new[] { Prog(asm) };
+        using var obj = LoadedObject.Create(maps, programs, new LoadOptions { PossibleCpus = 2 });
+        using var runner = new XdpRunner(obj, programs[0].Name, RunOptions.Default, engine);
+        var r = runner.Run(Frame());
+        Assert.NotNull(r.Error);
+        return r.Error!.ToString();
+    }
+
+    private static string MaskAddresses(string message) => Regex.Replace(message, "0x[0-9a-f]+", "0x?");
 
     private static (List<string> Packets, string Maps) Run(RunOptions options, MapSpec[] maps, ProgramSpec[] programs, byte[][] frames, IBpfEngineFactory? engine)
     {

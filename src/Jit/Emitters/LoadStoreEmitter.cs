@@ -17,7 +17,7 @@ namespace VethXdp.Jit.Emitters;
 /// always registered and writable (r10 is read only, and a call gives the callee a registered frame), so it is a plain
 /// <c>ldind</c>/<c>stind</c>. Two or more accesses of a block through one unchanged register share one check at the
 /// block's start (<see cref="AccessGroups"/>), and a 4-byte load of an xdp_md field through a register that is the
-/// run's context reads the field (EmitCheckedContextLoad).</para>
+/// run's context reads the field (EmitContextLoad).</para>
 /// <para>Unchecked mode (verified programs) loads and stores directly, with the <c>unaligned.</c> prefix unless the
 /// alignment is proven (r10 is 64-byte aligned). Its 4-byte loads still recognise the context by address.</para>
 /// </remarks>
@@ -61,7 +61,7 @@ internal static class LoadStoreEmitter
             if (size == 4 && cx.CtxState?[pc] == CtxPointers.Ctx && JitMethods.ContextField(insn.Offset) is { } ctxField
                 && !(signed && insn.Offset is XdpMd.Data or XdpMd.DataEnd or XdpMd.DataMeta))
             {
-                EmitCheckedContextLoad(cx, insn, pc, signed ? JitMethods.LdxSW : JitMethods.LdxW, ctxField, signed);
+                EmitContextLoad(cx, insn, pc, signed ? JitMethods.LdxSW : JitMethods.LdxW, ctxField, signed, checkedMode: true);
                 return;
             }
 
@@ -87,7 +87,7 @@ internal static class LoadStoreEmitter
                     break;
                 case CtxPointers.Ctx when JitMethods.ContextField(insn.Offset) is { } field
                     && !(signed && insn.Offset is XdpMd.Data or XdpMd.DataEnd or XdpMd.DataMeta):
-                    EmitContextLoad(cx, insn, pc, call, field, signed);
+                    EmitContextLoad(cx, insn, pc, call, field, signed, checkedMode: false);
                     return;
             }
         }
@@ -125,11 +125,16 @@ internal static class LoadStoreEmitter
         cx.StReg(insn.DstReg);
     }
 
-    // Unchecked: a 4-byte load whose base register is the context on every path (CtxPointers): when the register is
-    // this run's context (always, for an XDP run; not for a run over plain memory), the field is read straight from
-    // the XdpContext, as the kernel's rewritten load reads xdp_buff (kernel: xdp_convert_ctx_access()); otherwise the
-    // runtime's address check as before (cold).
-    private static void EmitContextLoad(EmitContext cx, Instruction insn, int pc, MethodInfo fallback, MethodInfo field, bool signed)
+    // A 4-byte load of a valid xdp_md field whose base register the analysis says is the context (CtxPointers; only
+    // where to try this, not why it is safe), read straight from the XdpContext as the kernel's rewritten load reads
+    // xdp_buff (kernel: xdp_convert_ctx_access()) when the base is this run's context; any other value takes
+    // `fallback` (cold), the address check of before.
+    // Unchecked: the base is the context on every path; a run over plain memory has another address.
+    // Checked: also only while the run has a context (JitState.CtxLive: never set while CtxAddress is not a live
+    // context's); the field is then in the context region, which the run owns (registered, or registered at that index
+    // as soon as the run needs the table), and the interpreter reads the field; so is this. The fallback is the checked
+    // load, with its region search and faults.
+    private static void EmitContextLoad(EmitContext cx, Instruction insn, int pc, MethodInfo fallback, MethodInfo field, bool signed, bool checkedMode)
     {
         var il = cx.Il;
         int dst = insn.DstReg;
@@ -139,6 +144,11 @@ internal static class LoadStoreEmitter
             cx.LdState();
             cx.LdAddress(insn.SrcReg, insn.Offset);
             cx.LdI4(pc);
+            if (checkedMode)
+            {
+                cx.LdNewHint();
+            }
+
             cx.Call(fallback);
             cx.StReg(dst);
             il.Emit(OpCodes.Br, done);
@@ -147,46 +157,13 @@ internal static class LoadStoreEmitter
         cx.LdState();
         il.Emit(OpCodes.Ldfld, JitMethods.CtxAddress);
         il.Emit(OpCodes.Bne_Un, other);
-        cx.LdState();
-        il.Emit(OpCodes.Ldfld, JitMethods.Ctx);
-        cx.Call(field);
-        if (field.ReturnType == typeof(uint))
-        {
-            il.Emit(signed ? OpCodes.Conv_I8 : OpCodes.Conv_U8);
-        }
-
-        cx.StReg(dst);
-        il.MarkLabel(done);
-    }
-
-    // Checked: a 4-byte load of a valid xdp_md field whose base register the analysis says is the context
-    // (CtxPointers; only where to try this, not why it is safe): when the base equals the run's context address and
-    // the run has a context (JitState.CtxLive: never set while CtxAddress is not a live context's), the address is that
-    // field of the context region, which the run owns (registered, or registered at that index as soon as the run
-    // needs the table), and the interpreter reads the field; so is this. Any other value takes the checked load (cold),
-    // with its region search and faults.
-    private static void EmitCheckedContextLoad(EmitContext cx, Instruction insn, int pc, MethodInfo call, MethodInfo field, bool signed)
-    {
-        var il = cx.Il;
-        int dst = insn.DstReg;
-        var done = il.DefineLabel($"LDX_{pc}_CTX_DONE");
-        var other = cx.Cold($"LDX_{pc}_NOT_CTX", () =>
+        if (checkedMode)
         {
             cx.LdState();
-            cx.LdAddress(insn.SrcReg, insn.Offset);
-            cx.LdI4(pc);
-            cx.LdNewHint();
-            cx.Call(call);
-            cx.StReg(dst);
-            il.Emit(OpCodes.Br, done);
-        });
-        cx.LdReg(insn.SrcReg);
-        cx.LdState();
-        il.Emit(OpCodes.Ldfld, JitMethods.CtxAddress);
-        il.Emit(OpCodes.Bne_Un, other);
-        cx.LdState();
-        il.Emit(OpCodes.Ldfld, JitMethods.CtxLive);
-        il.Emit(OpCodes.Brfalse, other);
+            il.Emit(OpCodes.Ldfld, JitMethods.CtxLive);
+            il.Emit(OpCodes.Brfalse, other);
+        }
+
         cx.LdState();
         il.Emit(OpCodes.Ldfld, JitMethods.Ctx);
         cx.Call(field);

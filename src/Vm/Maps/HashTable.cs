@@ -81,9 +81,9 @@ internal sealed class HashTable
         ref byte k = ref MemoryMarshal.GetReference(key);
         return _keySize switch
         {
-            4 => Find4(Unsafe.ReadUnaligned<uint>(ref k), hash),
-            8 => Find8(Unsafe.ReadUnaligned<ulong>(ref k), hash),
-            16 => Find16(Unsafe.ReadUnaligned<ulong>(ref k), Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref k, 8)), hash),
+            4 => Find(Unsafe.ReadUnaligned<uint>(ref k), hash),
+            8 => Find(Unsafe.ReadUnaligned<ulong>(ref k), hash),
+            16 => Find(Unsafe.ReadUnaligned<UInt128>(ref k), hash),
             _ => FindAny(ref k, hash),
         };
     }
@@ -106,14 +106,14 @@ internal sealed class HashTable
             case 4:
             {
                 uint w0 = Unsafe.ReadUnaligned<uint>(ref k);
-                return Find4(w0, JHash.Hash4(w0, _seed));
+                return Find(w0, JHash.Hash4(w0, _seed));
             }
 
             case 8:
             {
                 uint w0 = Unsafe.ReadUnaligned<uint>(ref k);
                 uint w1 = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref k, 4));
-                return Find8(w0 | ((ulong)w1 << 32), JHash.Hash8(w0, w1, _seed));
+                return Find(w0 | ((ulong)w1 << 32), JHash.Hash8(w0, w1, _seed));
             }
 
             case 16:
@@ -122,7 +122,7 @@ internal sealed class HashTable
                 uint w1 = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref k, 4));
                 uint w2 = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref k, 8));
                 uint w3 = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref k, 12));
-                return Find16(w0 | ((ulong)w1 << 32), w2 | ((ulong)w3 << 32), JHash.Hash16(w0, w1, w2, w3, _seed));
+                return Find(new UInt128(w2 | ((ulong)w3 << 32), w0 | ((ulong)w1 << 32)), JHash.Hash16(w0, w1, w2, w3, _seed));
             }
 
             default:
@@ -245,8 +245,10 @@ internal sealed class HashTable
 
     // The chain walks. Each reads the bucket head, then follows Next; the stored hash is compared before the key, as
     // lookup_elem_raw does. Indices come from the table itself, so the reads skip bounds checks.
+    // A key of sizeof(T) bytes (4, 8 or 16: uint, ulong, UInt128) compared as one value; specialised per T.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int Find4(uint key, uint hash)
+    private int Find<T>(T key, uint hash)
+        where T : unmanaged, IEquatable<T>
     {
         ref int buckets = ref MemoryMarshal.GetArrayDataReference(_buckets);
         ref var entries = ref MemoryMarshal.GetArrayDataReference(_entries);
@@ -254,53 +256,9 @@ internal sealed class HashTable
         for (int s = Unsafe.Add(ref buckets, (nint)(hash & _mask)); s >= 0;)
         {
             ref var e = ref Unsafe.Add(ref entries, (nint)(uint)s);
-            if (e.Hash == hash && Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref keys, (nint)(uint)s * 4)) == key)
+            if (e.Hash == hash && Unsafe.ReadUnaligned<T>(ref Unsafe.Add(ref keys, (nint)(uint)s * Unsafe.SizeOf<T>())).Equals(key))
             {
                 return s;
-            }
-
-            s = e.Next;
-        }
-
-        return -1;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int Find8(ulong key, uint hash)
-    {
-        ref int buckets = ref MemoryMarshal.GetArrayDataReference(_buckets);
-        ref var entries = ref MemoryMarshal.GetArrayDataReference(_entries);
-        ref byte keys = ref MemoryMarshal.GetArrayDataReference(_keys);
-        for (int s = Unsafe.Add(ref buckets, (nint)(hash & _mask)); s >= 0;)
-        {
-            ref var e = ref Unsafe.Add(ref entries, (nint)(uint)s);
-            if (e.Hash == hash && Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref keys, (nint)(uint)s * 8)) == key)
-            {
-                return s;
-            }
-
-            s = e.Next;
-        }
-
-        return -1;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int Find16(ulong lo, ulong hi, uint hash)
-    {
-        ref int buckets = ref MemoryMarshal.GetArrayDataReference(_buckets);
-        ref var entries = ref MemoryMarshal.GetArrayDataReference(_entries);
-        ref byte keys = ref MemoryMarshal.GetArrayDataReference(_keys);
-        for (int s = Unsafe.Add(ref buckets, (nint)(hash & _mask)); s >= 0;)
-        {
-            ref var e = ref Unsafe.Add(ref entries, (nint)(uint)s);
-            if (e.Hash == hash)
-            {
-                ref byte k = ref Unsafe.Add(ref keys, (nint)(uint)s * 16);
-                if (((Unsafe.ReadUnaligned<ulong>(ref k) ^ lo) | (Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref k, 8)) ^ hi)) == 0)
-                {
-                    return s;
-                }
             }
 
             s = e.Next;

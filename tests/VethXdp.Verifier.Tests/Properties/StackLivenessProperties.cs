@@ -207,20 +207,7 @@ public sealed partial class StackLivenessProperties(ITestOutputHelper output)
     // A liveness that took a some-paths write for an all-paths write (must_write as a union, or a callee's may-write
     // as a must-write of its call) would prune the 100 path and accept: property 1 would see the unpruned run refuse.
 
-    private const string Prologue = """
-        r6 = r1
-        r7 = *(u32 *)(r6 +0)
-        r8 = *(u32 *)(r6 +4)
-        r2 = r7
-        r2 += 64
-        if r2 > r8 goto out
-        *(u32 *)(r10 -68) = 0
-        r2 = r10
-        r2 += -68
-        r1 = map[idx:0]
-        call bpf_map_lookup_elem
-        if r0 == 0 goto out
-        r9 = r0
+    private const string Prologue = StackProgramGen.Prologue + """
         *(u64 *)(r10 -8) = 0
         call bpf_get_prandom_u32
         if r0 > 127 goto e0

@@ -367,27 +367,31 @@ internal static class StackProgramGen
         }
     }
 
+    /// <summary>Every generated program's start: r6 = ctx, r7/r8 = data/data_end with 64 bytes checked (else
+    /// <c>out</c>), r9 = the map value of key 0 (else <c>out</c>).</summary>
+    public const string Prologue = """
+        r6 = r1
+        r7 = *(u32 *)(r6 +0)
+        r8 = *(u32 *)(r6 +4)
+        r2 = r7
+        r2 += 64
+        if r2 > r8 goto out
+        *(u32 *)(r10 -68) = 0
+        r2 = r10
+        r2 += -68
+        r1 = map[idx:0]
+        call bpf_map_lookup_elem
+        if r0 == 0 goto out
+        r9 = r0
+
+        """;
+
     /// <summary>The program's assembly: prologue (packet check, map lookup), the main items, <c>r0 = 2; exit</c>, the
     /// <c>out</c> block (<c>r0 = 1; exit</c>), then every subprogram reachable by calls.</summary>
     public static string Render(StackProgram p)
     {
         var sb = new StringBuilder();
-        sb.Append("""
-            r6 = r1
-            r7 = *(u32 *)(r6 +0)
-            r8 = *(u32 *)(r6 +4)
-            r2 = r7
-            r2 += 64
-            if r2 > r8 goto out
-            *(u32 *)(r10 -68) = 0
-            r2 = r10
-            r2 += -68
-            r1 = map[idx:0]
-            call bpf_map_lookup_elem
-            if r0 == 0 goto out
-            r9 = r0
-
-            """);
+        sb.Append(Prologue);
         int label = 0;
         var called = new SortedSet<int>();
         Emit(sb, p.Main, ref label, called);

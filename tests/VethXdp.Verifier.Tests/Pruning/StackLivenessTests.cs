@@ -85,12 +85,9 @@ public sealed partial class StackLivenessTests
         accept
         """;
 
-    // fp-8 is 0 or 100 at the join; a callee reads it through a pointer and adds it to a map value pointer. The read
-    // is the callee's, at the callee's instruction: it must reach the caller's call, or the 100 path would be pruned
-    // at the join and an out-of-bounds access accepted.
-    private const string CalleeReads = """
-        -- description
-        fp-8 holds 0 or 100 at the join; a callee reads it and adds it to a map value pointer
+    // The start of the next two programs: a map for the offset, then fp-8 = 0 or 100 (a spilled constant) at the
+    // join `j`, after a straight run of ALU that keeps the paths apart until then.
+    private const string ZeroOr100AtFp8 = """
         -- prog-type
         xdp
         -- maps
@@ -109,6 +106,17 @@ public sealed partial class StackLivenessTests
         r1 = 100
         *(u64 *)(r10 -8) = r1
         j:
+
+        """;
+
+    // fp-8 is 0 or 100 at the join; a callee reads it through a pointer and adds it to a map value pointer. The read
+    // is the callee's, at the callee's instruction: it must reach the caller's call, or the 100 path would be pruned
+    // at the join and an out-of-bounds access accepted.
+    private const string CalleeReads = """
+        -- description
+        fp-8 holds 0 or 100 at the join; a callee reads it and adds it to a map value pointer
+
+        """ + ZeroOr100AtFp8 + """
         r1 = r10
         r1 += -8
         call f
@@ -141,24 +149,8 @@ public sealed partial class StackLivenessTests
     private const string CalleeMayWrite = """
         -- description
         fp-8 holds 0 or 100 at the join; a callee overwrites it on one of its paths; the caller reads it after the call
-        -- prog-type
-        xdp
-        -- maps
-        m array key=4 value=8 max=1
-        -- asm
-        call bpf_get_prandom_u32
-        r7 = 1
-        r8 = 2
-        r7 += r8
-        r7 += r8
-        if r0 == 0 goto b
-        r1 = 0
-        *(u64 *)(r10 -8) = r1
-        goto j
-        b:
-        r1 = 100
-        *(u64 *)(r10 -8) = r1
-        j:
+
+        """ + ZeroOr100AtFp8 + """
         call bpf_get_prandom_u32
         r2 = r0
         r1 = r10
