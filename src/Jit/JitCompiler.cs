@@ -116,6 +116,7 @@ public static class JitCompiler
         cx.EmitColdStubs();
 
         program.NeedsRunState = cx.NeedsRunState;
+        program.NeedsXdpFrame = cx.NeedsXdpFrame;
         program.HelperDelegates = [.. cx.Delegates];
         program.AccessHints = new int[cx.HintCount];
         program.MapSites = new MapSite?[cx.MapSiteCount];

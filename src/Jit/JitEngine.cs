@@ -41,6 +41,7 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
     private readonly bool _checkedCallsHelpers;
     private bool _lean;
     private readonly bool _leanCatches;
+    private readonly bool _leanFrame;
     private bool _running;
     private bool _disposed;
 
@@ -66,6 +67,7 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
         _checkedCallsHelpers = program.CallsHelpers;
         _lean = _fastXdp && !program.NeedsRunState;
         _leanCatches = program.CallsHelpers || program.Entries.Count > 1;
+        _leanFrame = program.NeedsXdpFrame;
         _mainBody = program.Body;
         _mainFrameClear = program.MainFrameClear;
         foreach (var v in verified ?? [])
@@ -154,6 +156,35 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
         }
 
         return _fastXdp ? RunXdpUnchecked(buffer) : RunXdpGeneral(buffer);
+    }
+
+    /// <inheritdoc/>
+    public ulong RunXdpRepeat(XdpBuffer buffer, long runs)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        var env = Env;
+        var trace = env.Trace;
+        var events = env.Events;
+        ulong r0 = 0;
+        if (_lean)
+        {
+            // The lean run in the loop itself: no interface call and no dispatch per run.
+            for (long i = 0; i < runs; i++)
+            {
+                XdpRepeat.DropOutput(trace, events);
+                r0 = RunXdpLean(buffer).R0;
+            }
+
+            return r0;
+        }
+
+        for (long i = 0; i < runs; i++)
+        {
+            XdpRepeat.DropOutput(trace, events);
+            r0 = RunXdp(buffer).R0;
+        }
+
+        return r0;
     }
 
     // Checked code over an XdpBuffer: the general path's run with lazy regions, as the interpreter's RunXdp(XdpBuffer).
@@ -311,7 +342,8 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
     //   read none of the run's; a BPF-to-BPF call registers its frame above whatever is there and drops it on
     //   return, which needs no base regions).
     // - Env.Xdp and Env.PacketRegionIndex are read only by the other helpers, so they stay as every run leaves them
-    //   (null, -1).
+    //   (null, -1); except Env.Xdp for a program calling the verified bpf_xdp_load_bytes / store_bytes, which need
+    //   the frame and nothing else (VerifiedHelpers.IsFrameOnly): set for the run only.
     // - No running flag and no try/finally: nothing in the run can re-enter the engine (re-entry comes only through a
     //   callback or a tail call), and nothing set here needs undoing when a run faults. A helper's fault is still
     //   turned into the interpreter's fault, and frames a faulting run left registered are dropped (RunLeanCatching).
@@ -336,6 +368,16 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
 
         s.Args[1] = address;
         s.Args[10] = s.EnterFrame0(_mainFrameClear);
+        if (_leanFrame)
+        {
+            // bpf_xdp_load_bytes / store_bytes read the frame through Env.Xdp: set for the run, cleared after it (a
+            // fault clears it in LeanFault).
+            Env.Xdp = buffer;
+            ulong framed = RunLeanCatching(s);
+            Env.Xdp = null;
+            return new RunResult(framed, s.Executed);
+        }
+
         ulong r0 = _leanCatches ? RunLeanCatching(s) : _mainBody(s, 0, 0);
         return new RunResult(r0, s.Executed);
     }
@@ -362,6 +404,7 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
     private static bool LeanFault(JitState s, Exception e)
     {
         s.DropOwnFrames();
+        s.Env.Xdp = null;
         return e is not ExecutionFaultException { Pc: >= 0 } && s.Pc >= 0;
     }
 

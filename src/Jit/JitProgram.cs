@@ -77,6 +77,10 @@ public sealed class JitProgram
     /// callback or a tail call (a call to anything but VerifiedHelpers.IsRunStateFree).</summary>
     internal bool NeedsRunState { get; set; }
 
+    /// <summary>True when a call needs Env.Xdp (the frame) and nothing more of the run's state: the verified
+    /// bpf_xdp_load_bytes / store_bytes.</summary>
+    internal bool NeedsXdpFrame { get; set; }
+
     /// <summary>True when the program has LD_ABS / LD_IND instructions.</summary>
     internal bool HasLegacyLoads { get; init; }
 

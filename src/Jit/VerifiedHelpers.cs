@@ -117,6 +117,10 @@ internal static unsafe class VerifiedHelpers
     public static bool IsQuiet(MethodInfo helper) =>
         s_runStateFree.Contains(helper) || helper == s_loadBytesVerified || helper == s_storeBytesVerified;
 
+    /// <summary>True for the verified bpf_xdp_load_bytes / store_bytes: they need the run's frame (Env.Xdp, which
+    /// they check against r1), no region, no packet region index, no callback or tail call.</summary>
+    public static bool IsFrameOnly(MethodInfo helper) => helper == s_loadBytesVerified || helper == s_storeBytesVerified;
+
     /// <summary>True when a call to <paramref name="helper"/> (as bound) needs no region, frame or packet state of
     /// the run (see above).</summary>
     public static bool IsRunStateFree(MethodInfo helper) => s_runStateFree.Contains(helper);
@@ -136,10 +140,14 @@ internal static unsafe class VerifiedHelpers
         return ResolveSite(sites, site, handle, env);
     }
 
-    /// <summary>bpf_map_lookup_elem on a resolved map (the verified call with a site cache).</summary>
+    /// <summary>bpf_map_lookup_elem on a resolved map (the verified call with a site cache). An array (per-CPU or
+    /// not) is looked up in line, as the kernel's fixup_bpf_calls() inlines map_gen_lookup for those maps: the u32
+    /// key read at r2 (the verifier proved key_size = 4 readable bytes there), no virtual call, no span.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ulong LookupIn(BpfMap map, ulong r2, RuntimeEnv env) =>
-        map.Lookup(new ReadOnlySpan<byte>((void*)r2, (int)map.Spec.KeySize), env.Cpu);
+        map is ArrayMap array
+            ? array.LookupIndex(Unsafe.ReadUnaligned<uint>((void*)r2), env.Cpu)
+            : map.Lookup(new ReadOnlySpan<byte>((void*)r2, (int)map.Spec.KeySize), env.Cpu);
 
     /// <summary>bpf_map_update_elem on a resolved map.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

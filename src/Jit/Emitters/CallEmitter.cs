@@ -118,7 +118,11 @@ internal static class CallEmitter
         }
 
         bool free = direct && VerifiedHelpers.IsRunStateFree(m);
-        if (!free)
+        if (direct && VerifiedHelpers.IsFrameOnly(m))
+        {
+            cx.NeedsXdpFrame = true;
+        }
+        else if (!free)
         {
             cx.NeedsRunState = true;
         }

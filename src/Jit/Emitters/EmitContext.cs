@@ -73,6 +73,10 @@ internal sealed class EmitContext
     /// (any but VerifiedHelpers.IsRunStateFree).</summary>
     public bool NeedsRunState { get; set; }
 
+    /// <summary>Set when the code calls bpf_xdp_load_bytes / store_bytes in their verified forms: the run needs
+    /// Env.Xdp (the frame), nothing else of its own state (<see cref="VerifiedHelpers.IsFrameOnly"/>).</summary>
+    public bool NeedsXdpFrame { get; set; }
+
     /// <summary>Unchecked mode: per 4-byte load, whether its base register holds the context pointer
     /// (<see cref="CtxPointers"/>); null in checked mode.</summary>
     public int[]? CtxState { get; set; }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using VethXdp.Vm.Memory;
 
 namespace VethXdp.Vm.Maps;
@@ -58,6 +59,7 @@ public sealed unsafe class ArrayMap : BpfMap
 
     /// <summary>Address of element <paramref name="index"/>'s value (for <paramref name="cpu"/> in per-CPU arrays), or 0
     /// past the end: what BPF_PSEUDO_MAP_VALUE loads of global data resolve to.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong ValueAddress(uint index, int cpu = 0)
     {
         if (index >= _max || (uint)cpu >= (uint)PossibleCpus)
@@ -68,6 +70,12 @@ public sealed unsafe class ArrayMap : BpfMap
         ulong run = _percpu ? (ulong)cpu * _cpuStride : 0UL;
         return _base + run + ((ulong)index * (ulong)_elemSize);
     }
+
+    /// <summary><see cref="Lookup"/> of the u32 key <paramref name="index"/> without the span: what the kernel inlines
+    /// into a program at a lookup call on an array (array_map_gen_lookup, percpu_array_map_gen_lookup): the index
+    /// bounds-checked against max_entries, then base + index * elem_size (+ the CPU's copy).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ulong LookupIndex(uint index, int cpu) => ValueAddress(index, _percpu ? cpu : 0);
 
     /// <inheritdoc/>
     public override int UserValueSize => _percpu ? _elemSize * PossibleCpus : _valueSize;

@@ -31,4 +31,47 @@ public interface IBpfEngine : IDisposable
     /// <summary>Runs as an XDP program over <paramref name="buffer"/> (loaded by the caller): r1 = its xdp_md.</summary>
     /// <exception cref="ExecutionFaultException">The run faulted.</exception>
     RunResult RunXdp(XdpBuffer buffer);
+
+    /// <summary>Runs as an XDP program over <paramref name="buffer"/> <paramref name="runs"/> times in a row, as
+    /// BPF_PROG_TEST_RUN's repeat loop does (bpf_test_run: the program called again and again on the same context,
+    /// nothing reset between runs), and returns r0 of the last run. What a run printed (bpf_trace_printk) or emitted
+    /// (ring buffer, perf events) is dropped before the next, so the logs stay bounded, as the kernel sends them to
+    /// the trace pipe and the rings. Allocates nothing.</summary>
+    /// <exception cref="ExecutionFaultException">A run faulted (the frame is as that run left it).</exception>
+    ulong RunXdpRepeat(XdpBuffer buffer, long runs) => XdpRepeat.Loop(this, buffer, runs);
+}
+
+/// <summary>The loop behind <see cref="IBpfEngine.RunXdpRepeat"/> for engines without their own.</summary>
+public static class XdpRepeat
+{
+    /// <summary>Runs <paramref name="engine"/> <paramref name="runs"/> times over <paramref name="buffer"/>, dropping
+    /// each run's trace and events before the next; r0 of the last run (0 when <paramref name="runs"/> is 0).</summary>
+    public static ulong Loop(IBpfEngine engine, XdpBuffer buffer, long runs)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        var env = engine.Env;
+        var trace = env.Trace;
+        var events = env.Events;
+        ulong r0 = 0;
+        for (long i = 0; i < runs; i++)
+        {
+            DropOutput(trace, events);
+            r0 = engine.RunXdp(buffer).R0;
+        }
+
+        return r0;
+    }
+
+    /// <summary>Drops what the previous run printed or emitted (nothing to do, one compare each, when it did not).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static void DropOutput(TraceLog trace, EventLog events)
+    {
+        ArgumentNullException.ThrowIfNull(trace);
+        ArgumentNullException.ThrowIfNull(events);
+        if (trace.Count != 0 || events.Count != 0)
+        {
+            trace.Clear();
+            events.Clear();
+        }
+    }
 }
