@@ -256,12 +256,7 @@ public static class JitCompiler
             cx.StReg(r);
         }
 
-        cx.LdState();
-        il.Emit(OpCodes.Ldfld, JitMethods.Executed);
-        il.Emit(OpCodes.Stloc, cx.Executed);
-        cx.LdState();
-        il.Emit(OpCodes.Ldfld, JitMethods.Budget);
-        il.Emit(OpCodes.Stloc, cx.Budget);
+        cx.ReloadExecuted();
         il.Emit(OpCodes.Ldarg_3);
         il.Emit(OpCodes.Stloc, cx.Depth);
         cx.LdState();
@@ -346,19 +341,14 @@ public static class JitCompiler
         var flow = cx.Flow;
         int count = flow.BlockCount[start];
         var endLabel = il.DefineLabel($"BLOCK_{start}_END");
-        il.Emit(OpCodes.Ldloc, cx.Executed);
-        cx.LdI8(count);
-        il.Emit(OpCodes.Add);
-        il.Emit(OpCodes.Stloc, cx.Executed);
-        il.Emit(OpCodes.Ldloc, cx.Executed);
-        il.Emit(OpCodes.Ldloc, cx.Budget);
+        cx.CountDown(count);
         var slow = cx.Cold($"BLOCK_{start}_PER_SEGMENT", () =>
         {
             cx.InSlowCopy = true;
-            il.Emit(OpCodes.Ldloc, cx.Executed);
+            il.Emit(OpCodes.Ldloc, cx.Left);
             cx.LdI8(count);
-            il.Emit(OpCodes.Sub);
-            il.Emit(OpCodes.Stloc, cx.Executed);
+            il.Emit(OpCodes.Add);
+            il.Emit(OpCodes.Stloc, cx.Left);
             for (int pc = start; pc < end; pc++)
             {
                 if (flow.SegmentCount[pc] > 0)
@@ -372,7 +362,7 @@ public static class JitCompiler
             il.Emit(OpCodes.Br, endLabel);
             cx.InSlowCopy = false;
         });
-        il.Emit(OpCodes.Bgt, slow);
+        il.Emit(OpCodes.Blt, slow);
         if (cx.Checked)
         {
             AccessGroups.Emit(cx, start, end, slow);
@@ -428,26 +418,22 @@ public static class JitCompiler
         return pc;
     }
 
-    // executed += count; if (executed > budget) fault at the first instruction of the segment past the budget.
+    // left -= count; if (left < 0), i.e. the count passed the budget, fault at the first instruction of the segment
+    // past the budget.
     private static void EmitBudgetCheck(EmitContext cx, int pc, int count)
     {
         var il = cx.Il;
-        il.Emit(OpCodes.Ldloc, cx.Executed);
-        cx.LdI8(count);
-        il.Emit(OpCodes.Add);
-        il.Emit(OpCodes.Stloc, cx.Executed);
-        il.Emit(OpCodes.Ldloc, cx.Executed);
-        il.Emit(OpCodes.Ldloc, cx.Budget);
+        cx.CountDown(count);
         var stub = cx.Cold($"BUDGET_{pc}", () =>
         {
             cx.LdCode();
             cx.LdState();
-            il.Emit(OpCodes.Ldloc, cx.Executed);
+            cx.LdExecuted();
             cx.LdI4(count);
             cx.LdI4(pc);
             cx.Throw(JitMethods.BudgetFault);
         });
-        il.Emit(OpCodes.Bgt, stub);
+        il.Emit(OpCodes.Blt, stub);
     }
 
     // A callback entered at the second slot of a 64-bit load: the interpreter counts it and finds opcode 0 there. The
@@ -458,14 +444,9 @@ public static class JitCompiler
         cx.Cold($"PC_{pc}_SECOND_SLOT", () =>
         {
             il.MarkLabel(cx.Labels[pc]);
-            il.Emit(OpCodes.Ldloc, cx.Executed);
-            cx.LdI8(1);
-            il.Emit(OpCodes.Add);
-            il.Emit(OpCodes.Stloc, cx.Executed);
-            il.Emit(OpCodes.Ldloc, cx.Executed);
-            il.Emit(OpCodes.Ldloc, cx.Budget);
+            cx.CountDown(1);
             var fine = il.DefineLabel($"PC_{pc}_OPCODE");
-            il.Emit(OpCodes.Ble, fine);
+            il.Emit(OpCodes.Bge, fine);
             cx.LdI4(pc);
             cx.LdState();
             il.Emit(OpCodes.Ldfld, JitMethods.Budget);

@@ -32,8 +32,7 @@ internal sealed class EmitContext
             Regs[r] = il.DeclareLocal(typeof(ulong), "r" + r);
         }
 
-        Executed = il.DeclareLocal(typeof(long), "executed");
-        Budget = il.DeclareLocal(typeof(long), "budget");
+        Left = il.DeclareLocal(typeof(long), "left");
         Depth = il.DeclareLocal(typeof(int), "depth");
         Env = il.DeclareLocal(typeof(RuntimeEnv), "env");
         TailPc = il.DeclareLocal(typeof(int), "tail_pc");
@@ -93,9 +92,10 @@ internal sealed class EmitContext
     /// <summary>r0-r10 as IL locals.</summary>
     public LocalBuilder[] Regs { get; }
 
-    public LocalBuilder Executed { get; }
-
-    public LocalBuilder Budget { get; }
+    /// <summary>Instructions the run may still execute: the budget minus the count so far. One local counted down
+    /// (a block subtracts its count and faults below zero) instead of a count and a budget compared: one register
+    /// fewer, and the check is a subtract and a branch.</summary>
+    public LocalBuilder Left { get; }
 
     public LocalBuilder Depth { get; }
 
@@ -236,16 +236,42 @@ internal sealed class EmitContext
     public void SyncExecuted()
     {
         LdState();
-        Il.Emit(OpCodes.Ldloc, Executed);
+        LdState();
+        Il.Emit(OpCodes.Ldfld, JitMethods.Budget);
+        Il.Emit(OpCodes.Ldloc, Left);
+        Il.Emit(OpCodes.Sub);
         Il.Emit(OpCodes.Stfld, JitMethods.Executed);
+    }
+
+    /// <summary>Pushes the instruction count so far (the budget minus <see cref="Left"/>).</summary>
+    public void LdExecuted()
+    {
+        LdState();
+        Il.Emit(OpCodes.Ldfld, JitMethods.Budget);
+        Il.Emit(OpCodes.Ldloc, Left);
+        Il.Emit(OpCodes.Sub);
+    }
+
+    /// <summary>left -= <paramref name="count"/>; leaves <c>left</c> and 0 on the stack for a <c>blt</c> to the fault.</summary>
+    public void CountDown(long count)
+    {
+        Il.Emit(OpCodes.Ldloc, Left);
+        LdI8(count);
+        Il.Emit(OpCodes.Sub);
+        Il.Emit(OpCodes.Stloc, Left);
+        Il.Emit(OpCodes.Ldloc, Left);
+        LdI8(0);
     }
 
     /// <summary>Reloads the instruction count after a call (callbacks counted theirs in the state).</summary>
     public void ReloadExecuted()
     {
         LdState();
+        Il.Emit(OpCodes.Ldfld, JitMethods.Budget);
+        LdState();
         Il.Emit(OpCodes.Ldfld, JitMethods.Executed);
-        Il.Emit(OpCodes.Stloc, Executed);
+        Il.Emit(OpCodes.Sub);
+        Il.Emit(OpCodes.Stloc, Left);
     }
 
     /// <summary>The index of a helper delegate in <see cref="JitProgram.HelperDelegates"/>.</summary>
