@@ -1,5 +1,6 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using VethXdp.Vm.Helpers;
 using VethXdp.Vm.Interpreter;
 using VethXdp.Vm.Maps;
@@ -51,7 +52,12 @@ internal static unsafe class CheckedHelpers
     public static ulong Lookup(MapSite?[] sites, int site, ulong r1, ulong r2, ulong r10, JitState s, RuntimeEnv env)
     {
         var map = MapAt(sites, site, r1, env, HelperId.MapLookupElem);
-        return map.Lookup(Read(s, r2, (int)map.Spec.KeySize, r10), env.Cpu);
+        var key = Read(s, r2, (int)map.Spec.KeySize, r10);
+
+        // An array's lookup in line (its key is 4 bytes: array_map_alloc_check), as the unchecked form does.
+        return map is ArrayMap array
+            ? array.LookupIndex(MemoryMarshal.Read<uint>(key), env.Cpu)
+            : map.Lookup(key, env.Cpu);
     }
 
     /// <summary>bpf_map_update_elem (2), checked, on the site's cached map.</summary>

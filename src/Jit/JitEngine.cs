@@ -162,22 +162,78 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
     public ulong RunXdpRepeat(XdpBuffer buffer, long runs)
     {
         ArgumentNullException.ThrowIfNull(buffer);
+        if (_lean)
+        {
+            return RepeatLean(buffer, runs);
+        }
+
+        return _checkedXdp ? RepeatChecked(buffer, runs) : RepeatOther(buffer, runs);
+    }
+
+    // One loop per kind of run, each in a method of its own: the run inlines into it with the registers to itself,
+    // no interface call and no dispatch per run.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ulong RepeatLean(XdpBuffer buffer, long runs)
+    {
         var env = Env;
         var trace = env.Trace;
         var events = env.Events;
         ulong r0 = 0;
-        if (_lean)
+        for (long i = 0; i < runs; i++)
         {
-            // The lean run in the loop itself: no interface call and no dispatch per run.
+            XdpRepeat.DropOutput(trace, events);
+            r0 = RunXdpLean(buffer).R0;
+        }
+
+        return r0;
+    }
+
+    // Checked runs with one handler around the whole loop instead of one per run (RunCheckedBody): a fault ends the
+    // loop anyway, and is turned into the interpreter's fault with the run's state undone exactly as there.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ulong RepeatChecked(XdpBuffer buffer, long runs)
+    {
+        var env = Env;
+        var s = _s;
+        var body = _mainBody;
+        var trace = env.Trace;
+        var events = env.Events;
+        ulong r0 = 0;
+        bool inRun = false;
+        try
+        {
             for (long i = 0; i < runs; i++)
             {
                 XdpRepeat.DropOutput(trace, events);
-                r0 = RunXdpLean(buffer).R0;
+                BeginXdpChecked(buffer);
+                inRun = true;
+                r0 = body(s, 0, 0);
+                inRun = false;
+                EndXdpChecked(env, s);
+            }
+        }
+        catch (Exception e) when (inRun)
+        {
+            var converted = e is not ExecutionFaultException { Pc: >= 0 } && s.Pc >= 0 ? FromHelper(e) : null;
+            EndXdpChecked(env, s);
+            if (converted is null)
+            {
+                throw;
             }
 
-            return r0;
+            throw converted;
         }
 
+        return r0;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ulong RepeatOther(XdpBuffer buffer, long runs)
+    {
+        var env = Env;
+        var trace = env.Trace;
+        var events = env.Events;
+        ulong r0 = 0;
         for (long i = 0; i < runs; i++)
         {
             XdpRepeat.DropOutput(trace, events);
@@ -199,6 +255,17 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
     //   interpreter's fault (as Activate).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private RunResult RunXdpChecked(XdpBuffer buffer)
+    {
+        BeginXdpChecked(buffer);
+        var s = _s;
+        ulong r0 = RunCheckedBody(Env, s);
+        EndXdpChecked(Env, s);
+        return new RunResult(r0, s.Executed);
+    }
+
+    // What a checked XdpBuffer run sets before its code runs (RunXdpChecked, RepeatChecked).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void BeginXdpChecked(XdpBuffer buffer)
     {
         if (_running | _disposed)
         {
@@ -259,9 +326,6 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
 
         s.Args[1] = address;
         s.Args[10] = s.EnterCheckedFrame0(_mainFrameClear);
-        ulong r0 = RunCheckedBody(env, s);
-        EndXdpChecked(env, s);
-        return new RunResult(r0, s.Executed);
     }
 
     // The body of a checked XdpBuffer run, in a method of its own so that only it carries the handler: a fault a

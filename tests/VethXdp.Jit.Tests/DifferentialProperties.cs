@@ -78,6 +78,56 @@ public class DifferentialProperties
         Assert.Equal(budget < 7, jit.Fault is not null);
     }
 
+    [Theory]
+    [InlineData(0UL, false)]
+    [InlineData(1UL, false)]
+    [InlineData(2UL, false)]
+    [InlineData(3UL, false)]
+    [InlineData(0UL, true)]
+    [InlineData(1UL, true)]
+    [InlineData(2UL, true)]
+    [InlineData(3UL, true)]
+    public void JumpBlock_EveryBudget_BothModesStopAndCountWhereInterpDoes(ulong first, bool unchecked_)
+    {
+        // Straight code with conditional jumps out of its middle forms one block counted at its start; a taken jump
+        // gives back what it skips, and a budget ending anywhere in it takes the exact per-segment copy. Every
+        // budget from 1 to past the end, on each exit (first word 0-3 picks it): same r0, count, fault and memory.
+        var slots = Assembler.Assemble("""
+            r0 = 0
+            r2 = *(u64 *)(r1 +0)
+            r3 = r2
+            if r2 == 0 goto +9
+            r0 += 1
+            *(u64 *)(r1 +8) = r0
+            r3 += 5
+            if r2 == 1 goto +6
+            r0 += 2
+            *(u64 *)(r1 +16) = r3
+            if w2 == 2 goto +3
+            r0 += 4
+            *(u64 *)(r1 +24) = r0
+            exit
+            r0 += 100
+            exit
+            """).ToArray();
+        var memory = new byte[32];
+        BitConverter.TryWriteBytes(memory, first);
+        var seen = new HashSet<long>();
+        for (long budget = 1; budget <= 18; budget++)
+        {
+            var interp = Engines.Interp(slots, memory, budget: budget);
+            var jit = Engines.Jit(slots, memory, budget: budget, unchecked_: unchecked_);
+            Engines.AssertSame(interp, jit);
+            if (interp.Fault is null)
+            {
+                seen.Add(interp.Instructions);
+            }
+        }
+
+        // Each exit's path has its own length, and a large budget reaches it.
+        Assert.Single(seen);
+    }
+
     [Fact]
     public void Generator_Programs_AreValidAndCoverFaultsAndSuccesses()
     {

@@ -81,6 +81,47 @@ public class RepeatRunTests
         Assert.Equal(-1, bench.Runner.Env.PacketRegionIndex);
     }
 
+    [Theory]
+    [InlineData("interp")]
+    [InlineData("jit-checked")]
+    public void RunXdpRepeat_FaultOnTheThirdRun_SameFaultAndTheEngineRunsAgain(string engine)
+    {
+        // A counter in an array; the third run reads 8 bytes past the packet's end. The loop stops there with the
+        // fault a single run gives, the run's state undone: the same engine then runs the next frame normally.
+        const string Asm = """
+            r6 = r1
+            r1 = 0
+            *(u32 *)(r10 -4) = r1
+            r2 = r10
+            r2 += -4
+            r1 = map[idx:0]
+            call bpf_map_lookup_elem
+            if r0 == 0 goto +8
+            r1 = *(u64 *)(r0 +0)
+            r1 += 1
+            *(u64 *)(r0 +0) = r1
+            if r1 != 3 goto +4
+            r2 = *(u32 *)(r6 +4)
+            r0 = *(u64 *)(r2 +0)
+            r0 = 2
+            exit
+            r0 = 2
+            exit
+            """;
+        var maps = new[] { Xdp.Map("counts", MapType.Array, 4, 8, 1) };
+        var programs = new[] { Xdp.Prog(Asm) };
+        using var obj = LoadedObject.Create(maps, programs, new LoadOptions { PossibleCpus = 1 });
+        using var bench = new XdpBench(obj, "prog", null, engine == "jit-checked" ? JitEngineFactory.Checked : null,
+            new XdpBenchOptions { Repeat = 1, WarmupRuns = 0, Warmup = TimeSpan.Zero });
+        Assert.Null(bench.Load(Xdp.Frame()));                     // run 1 (the load's check)
+        var e = Assert.Throws<ExecutionFaultException>(() => bench.Runner.Engine.RunXdpRepeat(bench.Frame, 10));
+        Assert.Equal(14, e.Pc);                                  // the 8-byte load at data_end (lddw takes two slots)
+        Assert.StartsWith("out-of-bounds load of 8 bytes", e.Reason, StringComparison.Ordinal);
+        Assert.Null(bench.Runner.Env.Xdp);
+        Assert.Equal(2UL, bench.Runner.Engine.RunXdpRepeat(bench.Frame, 2));
+        Assert.Contains("\"value\":\"0500000000000000\"", MapsJson.Format(obj.Maps).Replace(" ", "", StringComparison.Ordinal), StringComparison.Ordinal);
+    }
+
     private static ulong Counter(LoadedObject obj)
     {
         var map = obj.Maps.Single(m => m.Spec.Name == "callback_calls");

@@ -113,6 +113,27 @@ internal sealed class EmitContext
     public bool InSlowCopy { get; set; }
 
     /// <summary>Whether the access at <paramref name="pc"/> is emitted without its own check.</summary>
+    /// <summary>The label a conditional jump at <paramref name="pc"/> branches to for <paramref name="target"/>: the
+    /// target's own, or, for a jump out of the middle of a block's hot copy, a stub that first gives back the count
+    /// of the block's instructions the jump skips (<see cref="FlowInfo.ExitRemaining"/>).</summary>
+    public Label BranchTarget(int pc, int target)
+    {
+        int skipped = Flow.ExitRemaining[pc];
+        if (InSlowCopy || skipped == 0)
+        {
+            return Labels[target];
+        }
+
+        return Cold($"PC_{pc}_EXIT", () =>
+        {
+            Il.Emit(OpCodes.Ldloc, Left);
+            LdI8(skipped);
+            Il.Emit(OpCodes.Add);
+            Il.Emit(OpCodes.Stloc, Left);
+            Il.Emit(OpCodes.Br, Labels[target]);
+        });
+    }
+
     public bool IsGrouped(int pc) => !InSlowCopy && (uint)pc < (uint)Grouped.Length && Grouped[pc];
 
     /// <summary>Checked mode: the address of the access being checked.</summary>

@@ -24,6 +24,7 @@ internal sealed class FlowInfo
         SegmentCount = new int[length];
         BlockCount = new int[length];
         BlockEnd = new int[length];
+        ExitRemaining = new int[length];
         IsSecondSlot = new bool[length];
     }
 
@@ -39,6 +40,10 @@ internal sealed class FlowInfo
 
     /// <summary>At a block's first slot, the slot after its last instruction.</summary>
     public int[] BlockEnd { get; }
+
+    /// <summary>At a conditional jump inside a block (not its last instruction), the block's instructions after it:
+    /// the count the block's check took in advance that a taken jump does not execute, given back on that edge.</summary>
+    public int[] ExitRemaining { get; }
 
     /// <summary>The second slots of 64-bit loads (never executed as instructions, except when a callback enters there).</summary>
     public bool[] IsSecondSlot { get; }
@@ -125,8 +130,10 @@ internal sealed class FlowInfo
         return f;
     }
 
-    // Consecutive segments that only a store (or atomic) separates, with no label between them, form a block that is
-    // counted with one check at its start when the whole block fits in the budget: a verified program's loads, stores
+    // Consecutive segments that only a store (or atomic) or a conditional jump separates, with no label between them,
+    // form a block that is counted with one check at its start when the whole block fits in the budget. A conditional
+    // jump taken out of the block gives back the count of the instructions it skips (ExitRemaining), so the count
+    // stays exact on every path; when the whole block does not fit, the per-segment copy runs, exact as before: a verified program's loads, stores
     // and ALU cannot fault, so nothing inside the block is observed before its end unless the budget runs out inside
     // it. Checked mode merges segments that end with a checked load too: such an access may fault inside the block,
     // but only when the whole block fits in the budget (the check passed), so the interpreter, which counts one by
@@ -150,7 +157,10 @@ internal sealed class FlowInfo
         {
             int j = i;
             int count = SegmentCount[starts[i]];
-            while (j + 1 < starts.Count && !IsLabel[starts[j + 1]] && EndsWithAccess(slots, LastOf(starts[j], starts[j + 1]), checkedMode)
+            while (j + 1 < starts.Count && !IsLabel[starts[j + 1]]
+                && (EndsWithAccess(slots, LastOf(starts[j], starts[j + 1]), checkedMode)
+                    || (IsConditionalJump(slots[LastOf(starts[j], starts[j + 1])])
+                        && !(checkedMode && NeedsFreshBase(slots, starts[i], starts[j + 1]))))
                 && Mergeable(slots, starts[j + 1], j + 2 < starts.Count ? starts[j + 2] : slots.Length))
             {
                 j++;
@@ -161,11 +171,105 @@ internal sealed class FlowInfo
             {
                 BlockCount[starts[i]] = count;
                 BlockEnd[starts[i]] = j + 1 < starts.Count ? starts[j + 1] : slots.Length;
+                MarkExits(slots, starts[i], BlockEnd[starts[i]], count);
             }
 
             i = j + 1;
         }
     }
+
+    // The block [start, end) counts `count` instructions at its start; a conditional jump inside it that is taken
+    // leaves the rest unexecuted, so its edge gives them back (ExitRemaining).
+    private void MarkExits(ReadOnlySpan<Instruction> slots, int start, int end, int count)
+    {
+        int done = 0;
+        for (int pc = start; pc < end; pc++)
+        {
+            if (IsSecondSlot[pc])
+            {
+                continue;
+            }
+
+            done++;
+            if (IsConditionalJump(slots[pc]) && count - done > 0)
+            {
+                ExitRemaining[pc] = count - done;
+            }
+        }
+    }
+
+    // Checked mode: should the block that starts at `start` stop before `next` (after a conditional jump)? Yes when
+    // the straight code from `next` has two or more checked accesses through a register the block writes before
+    // `next` (and that code does not write again first): a block starting at `next` checks them as one group
+    // (AccessGroups), while in the longer block each would be checked on its own. Typical: the accesses after a
+    // bounds-check jump (`if data + 14 > data_end goto drop`) through a pointer loaded above it.
+    private bool NeedsFreshBase(ReadOnlySpan<Instruction> slots, int start, int next)
+    {
+        uint written = 0;
+        for (int pc = start; pc < next; pc++)
+        {
+            if (!IsSecondSlot[pc])
+            {
+                written |= Writes(slots[pc]);
+            }
+        }
+
+        Span<int> accesses = stackalloc int[16];
+        uint rewritten = 0;
+        for (int pc = next; pc < slots.Length; pc++)
+        {
+            if ((pc > next && IsLabel[pc]) || IsSecondSlot[pc])
+            {
+                if (IsSecondSlot[pc])
+                {
+                    continue;
+                }
+
+                break;
+            }
+
+            var insn = slots[pc];
+            int reg = insn.Class switch
+            {
+                OpClass.Ldx when insn.Mode is MemMode.Mem or MemMode.MemSx => insn.SrcReg,
+                OpClass.St or OpClass.Stx when insn.Mode == MemMode.Mem => insn.DstReg,
+                _ => -1,
+            };
+            if (reg >= 0 && ((written & ~rewritten) & (1u << reg)) != 0 && !InCurrentFrame(reg, insn.Offset, insn.AccessBytes)
+                && ++accesses[reg] >= 2)
+            {
+                return true;
+            }
+
+            if (insn.Class == OpClass.Ld && !insn.IsLdImm64)
+            {
+                break;
+            }
+
+            if (insn.Class is OpClass.Jmp or OpClass.Jmp32 && insn.JmpOp is JmpOp.Call or JmpOp.Exit or JmpOp.Ja)
+            {
+                break;
+            }
+
+            rewritten |= Writes(insn);
+        }
+
+        return false;
+    }
+
+    // The registers an instruction writes (an atomic: r0 and its source, conservatively).
+    private static uint Writes(Instruction insn)
+    {
+        if (insn.Class is OpClass.Alu or OpClass.Alu64 or OpClass.Ldx || insn.IsLdImm64)
+        {
+            return 1u << (insn.DstReg & 15);
+        }
+
+        return insn.Class == OpClass.Stx && insn.Mode == MemMode.Atomic ? 1u | (1u << (insn.SrcReg & 15)) : 0;
+    }
+
+    private static bool IsConditionalJump(Instruction insn) =>
+        insn.Class is OpClass.Jmp or OpClass.Jmp32 && insn.JmpOp is not (JmpOp.Call or JmpOp.Exit or JmpOp.Ja);
 
     // The last instruction of the segment [start, next): next - 1, or next - 2 when that is an lddw's second slot.
     private int LastOf(int start, int next)

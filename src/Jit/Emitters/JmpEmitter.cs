@@ -30,7 +30,7 @@ internal static class JmpEmitter
         }
 
         bool wide = insn.Class == OpClass.Jmp;
-        var target = cx.Labels[pc + 1 + insn.Offset];
+        var target = cx.BranchTarget(pc, pc + 1 + insn.Offset);
         cx.LdReg(insn.DstReg);
         if (!wide)
         {
