@@ -128,10 +128,18 @@ public sealed class BenchCommandTests
     [InlineData("xdp_flow_counter", "jit-checked")]
     [InlineData("xdp_paper_tx", "jit-checked")]
     [InlineData("xdp_loops", "jit-checked")]
+    [InlineData("xdp_flow_counter", "jit")]
+    [InlineData("xdp_paper_tx", "jit")]
+    [InlineData("xdp_loops", "jit")]
     public void XdpBench_RunTimed_AllocatesNothing(string obj, string engine)
     {
         using var loaded = LoadedObject.Open(Obj(obj + ".v4.o"), new LoadOptions { PossibleCpus = 2 });
-        IBpfEngineFactory factory = engine == "interp" ? InterpreterEngineFactory.Instance : JitEngineFactory.Checked;
+        IBpfEngineFactory factory = engine switch
+        {
+            "interp" => InterpreterEngineFactory.Instance,
+            "jit" => JitEngineFactory.Unchecked([Verify(loaded, obj)]),
+            _ => JitEngineFactory.Checked,
+        };
         using var bench = new XdpBench(loaded, null, null, factory, new XdpBenchOptions { Repeat = 1000, Warmup = TimeSpan.Zero });
         Assert.Null(bench.Load(Convert.FromHexString(Udp)));
         bench.RunTimed(1000);
@@ -142,5 +150,12 @@ public sealed class BenchCommandTests
 
         Assert.Equal(0, allocated);
         Assert.Equal(engine, bench.EngineName);
+    }
+
+    private static VethXdp.Vm.Programs.VerifiedProgram Verify(LoadedObject loaded, string name)
+    {
+        var spec = loaded.GetProgram(name);
+        return VethXdp.Verifier.Sealing.TryVerify(spec, [.. loaded.Maps.Select(m => m.Spec)], loaded.Prepare(spec), null, out var result)
+            ?? throw new InvalidOperationException("rejected: " + result.Error);
     }
 }

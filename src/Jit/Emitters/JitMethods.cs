@@ -88,20 +88,9 @@ internal static class JitMethods
     public static readonly MethodInfo FaultInvalidOpcode = Fault(nameof(ExecutionFaults.InvalidOpcode));
     public static readonly MethodInfo FaultBudgetExceeded = Fault(nameof(ExecutionFaults.BudgetExceeded));
 
-    /// <summary>The getter of the <see cref="XdpContext"/> property a 4-byte load at <paramref name="offset"/> of
-    /// <c>struct xdp_md</c> reads (kernel: xdp_convert_ctx_access()), or null for any other offset.</summary>
-    public static MethodInfo? ContextField(int offset) => offset switch
-    {
-        XdpMd.Data => Getter(nameof(XdpContext.Data)),
-        XdpMd.DataEnd => Getter(nameof(XdpContext.DataEnd)),
-        XdpMd.DataMeta => Getter(nameof(XdpContext.DataMeta)),
-        XdpMd.IngressIfindex => Getter(nameof(XdpContext.IngressIfindex)),
-        XdpMd.RxQueueIndex => Getter(nameof(XdpContext.RxQueueIndex)),
-        XdpMd.EgressIfindex => Getter(nameof(XdpContext.EgressIfindex)),
-        _ => null,
-    };
-
-    private static MethodInfo Getter(string name) => typeof(XdpContext).GetProperty(name)!.GetMethod!;
+    /// <summary>True when a 4-byte load at <paramref name="offset"/> of <c>struct xdp_md</c> reads a field
+    /// (kernel: xdp_convert_ctx_access()); <see cref="XdpContext.FieldOffset"/> says where compiled code reads it.</summary>
+    public static bool IsContextField(int offset) => XdpContext.FieldOffset(offset, out _) >= 0;
 
     private static FieldInfo Field(string name) =>
         typeof(JitState).GetField(name) ?? throw new MissingFieldException(nameof(JitState), name);

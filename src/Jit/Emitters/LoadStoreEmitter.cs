@@ -58,10 +58,10 @@ internal static class LoadStoreEmitter
         // Checked: an access its block's group check covered (AccessGroups) is a plain one, as in the frame.
         if (!inFrame && cx.Checked && !cx.IsGrouped(pc))
         {
-            if (size == 4 && cx.CtxState?[pc] == CtxPointers.Ctx && JitMethods.ContextField(insn.Offset) is { } ctxField
+            if (size == 4 && cx.CtxState?[pc] == CtxPointers.Ctx && JitMethods.IsContextField(insn.Offset)
                 && !(signed && insn.Offset is XdpMd.Data or XdpMd.DataEnd or XdpMd.DataMeta))
             {
-                EmitContextLoad(cx, insn, pc, signed ? JitMethods.LdxSW : JitMethods.LdxW, ctxField, signed, checkedMode: true);
+                EmitContextLoad(cx, insn, pc, signed ? JitMethods.LdxSW : JitMethods.LdxW, signed, checkedMode: true);
                 return;
             }
 
@@ -85,9 +85,9 @@ internal static class LoadStoreEmitter
                     // Never the context on any path: a plain load (see CtxPointers).
                     call = null;
                     break;
-                case CtxPointers.Ctx when JitMethods.ContextField(insn.Offset) is { } field
+                case CtxPointers.Ctx when JitMethods.IsContextField(insn.Offset)
                     && !(signed && insn.Offset is XdpMd.Data or XdpMd.DataEnd or XdpMd.DataMeta):
-                    EmitContextLoad(cx, insn, pc, call, field, signed, checkedMode: false);
+                    EmitContextLoad(cx, insn, pc, call, signed, checkedMode: false);
                     return;
             }
         }
@@ -126,15 +126,15 @@ internal static class LoadStoreEmitter
     }
 
     // A 4-byte load of a valid xdp_md field whose base register the analysis says is the context (CtxPointers; only
-    // where to try this, not why it is safe), read straight from the XdpContext as the kernel's rewritten load reads
-    // xdp_buff (kernel: xdp_convert_ctx_access()) when the base is this run's context; any other value takes
+    // where to try this, not why it is safe), read straight from the context block (the pointers from its 64-bit
+    // shadow, XdpContext.PointerShadow) as the kernel's rewritten load reads xdp_buff (kernel: xdp_convert_ctx_access()) when the base is this run's context; any other value takes
     // `fallback` (cold), the address check of before.
     // Unchecked: the base is the context on every path; a run over plain memory has another address.
     // Checked: also only while the run has a context (JitState.CtxLive: never set while CtxAddress is not a live
     // context's); the field is then in the context region, which the run owns (registered, or registered at that index
     // as soon as the run needs the table), and the interpreter reads the field; so is this. The fallback is the checked
     // load, with its region search and faults.
-    private static void EmitContextLoad(EmitContext cx, Instruction insn, int pc, MethodInfo fallback, MethodInfo field, bool signed, bool checkedMode)
+    private static void EmitContextLoad(EmitContext cx, Instruction insn, int pc, MethodInfo fallback, bool signed, bool checkedMode)
     {
         var il = cx.Il;
         int dst = insn.DstReg;
@@ -164,11 +164,19 @@ internal static class LoadStoreEmitter
             il.Emit(OpCodes.Brfalse, other);
         }
 
-        cx.LdState();
-        il.Emit(OpCodes.Ldfld, JitMethods.Ctx);
-        cx.Call(field);
-        if (field.ReturnType == typeof(uint))
+        // The base is the run's context block: the field's value is in it (XdpContext.FieldOffset), one load.
+        int at = XdpContext.FieldOffset(insn.Offset, out bool wide);
+        cx.LdReg(insn.SrcReg);
+        il.Emit(OpCodes.Conv_U);
+        cx.LdI4(at);
+        il.Emit(OpCodes.Add);
+        if (wide)
         {
+            il.Emit(OpCodes.Ldind_I8);
+        }
+        else
+        {
+            il.Emit(signed ? OpCodes.Ldind_I4 : OpCodes.Ldind_U4);
             il.Emit(signed ? OpCodes.Conv_I8 : OpCodes.Conv_U8);
         }
 

@@ -13,8 +13,15 @@ namespace VethXdp.Vm.Xdp;
 /// </remarks>
 public sealed unsafe class XdpContext
 {
-    // Pinned on the POH: the address stays valid for the object's lifetime and needs no freeing.
-    private readonly byte[] _block = GC.AllocateArray<byte>(XdpMd.Size, pinned: true);
+    /// <summary>Where, from <see cref="Address"/>, the block keeps data, data_end and data_meta as full 64-bit
+    /// pointers, past the 24 bytes of xdp_md (outside the context region, so no program reaches them): what compiled
+    /// code reads for a context load it knows to be one, as the kernel's rewritten load reads xdp_buff's pointer
+    /// (xdp_convert_ctx_access()). data at +24, data_end at +32, data_meta at +40.</summary>
+    public const int PointerShadow = 24;
+
+    // Pinned on the POH: the address stays valid for the object's lifetime and needs no freeing. xdp_md, then the
+    // three pointers (PointerShadow).
+    private readonly byte[] _block = GC.AllocateArray<byte>(PointerShadow + 24, pinned: true);
 
     /// <summary>Creates a context over an empty packet at address 0.</summary>
     public XdpContext()
@@ -72,6 +79,31 @@ public sealed unsafe class XdpContext
         BinaryPrimitives.WriteUInt32LittleEndian(b[XdpMd.IngressIfindex..], ingressIfindex);
         BinaryPrimitives.WriteUInt32LittleEndian(b[XdpMd.RxQueueIndex..], rxQueueIndex);
         BinaryPrimitives.WriteUInt32LittleEndian(b[XdpMd.EgressIfindex..], 0);
+        WriteShadow(data, dataEnd, data);
+    }
+
+    /// <summary>The offset from <see cref="Address"/> at which compiled code reads the field a 4-byte load at
+    /// <paramref name="mdOffset"/> of xdp_md yields, and whether it is 8 bytes wide (the packet pointers, from
+    /// <see cref="PointerShadow"/>) or 4 (the u32 fields, in place); -1 for an offset that is no field.</summary>
+    public static int FieldOffset(int mdOffset, out bool wide)
+    {
+        wide = mdOffset is XdpMd.Data or XdpMd.DataEnd or XdpMd.DataMeta;
+        return mdOffset switch
+        {
+            XdpMd.Data => PointerShadow,
+            XdpMd.DataEnd => PointerShadow + 8,
+            XdpMd.DataMeta => PointerShadow + 16,
+            XdpMd.IngressIfindex or XdpMd.RxQueueIndex or XdpMd.EgressIfindex => mdOffset,
+            _ => -1,
+        };
+    }
+
+    private void WriteShadow(ulong data, ulong dataEnd, ulong dataMeta)
+    {
+        var b = _block.AsSpan(PointerShadow);
+        BinaryPrimitives.WriteUInt64LittleEndian(b, data);
+        BinaryPrimitives.WriteUInt64LittleEndian(b[8..], dataEnd);
+        BinaryPrimitives.WriteUInt64LittleEndian(b[16..], dataMeta);
     }
 
     /// <summary>Moves the packet pointers (after bpf_xdp_adjust_head, _meta or _tail), keeping the other fields.</summary>
@@ -89,6 +121,7 @@ public sealed unsafe class XdpContext
         BinaryPrimitives.WriteUInt32LittleEndian(b[XdpMd.Data..], (uint)data);
         BinaryPrimitives.WriteUInt32LittleEndian(b[XdpMd.DataEnd..], (uint)dataEnd);
         BinaryPrimitives.WriteUInt32LittleEndian(b[XdpMd.DataMeta..], (uint)dataMeta);
+        WriteShadow(data, dataEnd, dataMeta);
     }
 
     /// <summary>Sets egress_ifindex (a program on a devmap entry sees the device it transmits on).</summary>
