@@ -158,12 +158,12 @@ internal static class AccessGroups
         cx.LdAddress(reg, (short)min);
         il.Emit(OpCodes.Stloc, addr);
         il.Emit(OpCodes.Ldloc, addr);
-        il.Emit(OpCodes.Ldloc, cx.PktLo!);
+        cx.LdPktLo();
         il.Emit(OpCodes.Blt_Un, table);
         il.Emit(OpCodes.Ldloc, addr);
-        il.Emit(OpCodes.Ldloc, cx.PktHi!);
+        cx.LdPktHi();
         il.Emit(OpCodes.Bgt_Un, table);
-        il.Emit(OpCodes.Ldloc, cx.PktHi!);
+        cx.LdPktHi();
         il.Emit(OpCodes.Ldloc, addr);
         il.Emit(OpCodes.Sub);
         cx.LdI8(span);

@@ -40,8 +40,6 @@ internal sealed class EmitContext
         if (checkedMode)
         {
             Addr = il.DeclareLocal(typeof(ulong), "addr");
-            PktLo = il.DeclareLocal(typeof(ulong), "pkt_lo");
-            PktHi = il.DeclareLocal(typeof(ulong), "pkt_hi");
             Grouped = new bool[slots.Length];
         }
         Labels = new Label[slots.Length + 1];
@@ -139,12 +137,23 @@ internal sealed class EmitContext
     /// <summary>Checked mode: the address of the access being checked.</summary>
     public LocalBuilder? Addr { get; }
 
-    /// <summary>Checked mode: the packet region's first byte as the region table last had it (see
-    /// <see cref="ReloadPacketBounds"/>), or <see cref="ulong.MaxValue"/> when there is none.</summary>
-    public LocalBuilder? PktLo { get; }
+    /// <summary>Checked mode: pushes the packet region's first byte (JitState.PacketLo, <see cref="ulong.MaxValue"/>
+    /// when there is none). Read from the state at each check rather than kept in a local: a field load is as cheap as
+    /// the stack slot the local was spilled to in any loop, and two fewer locals leave the registers to the
+    /// program's.</summary>
+    public void LdPktLo()
+    {
+        LdState();
+        Il.Emit(OpCodes.Ldfld, JitMethods.PacketLo);
+    }
 
-    /// <summary>Checked mode: one past the packet region's last byte (at least 8, so <c>pkt_hi - size</c> never wraps).</summary>
-    public LocalBuilder? PktHi { get; }
+    /// <summary>Checked mode: pushes one past the packet region's last byte (JitState.PacketHi, at least 8, so
+    /// <c>pkt_hi - size</c> never wraps).</summary>
+    public void LdPktHi()
+    {
+        LdState();
+        Il.Emit(OpCodes.Ldfld, JitMethods.PacketHi);
+    }
 
     /// <summary>The label of every slot <see cref="FlowInfo.IsLabel"/> marks.</summary>
     public Label[] Labels { get; }
@@ -172,10 +181,10 @@ internal sealed class EmitContext
 
     public void LdState() => Il.Emit(OpCodes.Ldarg_1);
 
-    /// <summary>Checked mode: copies the packet region's bounds from the region table into <see cref="PktLo"/> and
-    /// <see cref="PktHi"/>. Only a helper call (bpf_xdp_adjust_head/meta/tail, or one that runs callbacks) changes
-    /// the table's packet entry during an activation, so the prologue and every return from a helper or tail call
-    /// reload them; between reloads they equal the table's entry.</summary>
+    /// <summary>Checked mode: copies the packet region's bounds from the region table into the state
+    /// (<see cref="LdPktLo"/>, <see cref="LdPktHi"/>). Only a helper call (bpf_xdp_adjust_head/meta/tail, or one that
+    /// runs callbacks) changes the table's packet entry during an activation, so the prologue and every return from a
+    /// helper or tail call refresh them; between refreshes they equal the table's entry.</summary>
     public void ReloadPacketBounds()
     {
         if (!Checked)
@@ -185,12 +194,6 @@ internal sealed class EmitContext
 
         LdState();
         Call(JitMethods.RefreshPacketBounds);
-        LdState();
-        Il.Emit(OpCodes.Ldfld, JitMethods.PacketLo);
-        Il.Emit(OpCodes.Stloc, PktLo!);
-        LdState();
-        Il.Emit(OpCodes.Ldfld, JitMethods.PacketHi);
-        Il.Emit(OpCodes.Stloc, PktHi!);
     }
 
     /// <summary>Verified map helper calls given a site cache so far (the length of <see cref="JitProgram.MapSites"/>).</summary>

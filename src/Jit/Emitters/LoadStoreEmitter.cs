@@ -331,10 +331,10 @@ internal static class LoadStoreEmitter
     {
         var il = cx.Il;
         il.Emit(OpCodes.Ldloc, cx.Addr!);
-        il.Emit(OpCodes.Ldloc, cx.PktLo!);
+        cx.LdPktLo();
         il.Emit(OpCodes.Blt_Un, slow);
         il.Emit(OpCodes.Ldloc, cx.Addr!);
-        il.Emit(OpCodes.Ldloc, cx.PktHi!);
+        cx.LdPktHi();
         cx.LdI8(size);
         il.Emit(OpCodes.Sub);
         il.Emit(OpCodes.Bgt_Un, slow);
