@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using VethXdp.Vm.Interpreter;
 using VethXdp.Vm.Maps;
 
 namespace VethXdp.Vm.Helpers;
@@ -89,4 +91,25 @@ public static class MapHelpers
 
         return map.Lookup(key, (int)cpu);
     }
+
+    // ---- shared by the engines' fast forms of the default map helpers (BpfInterpreter, checked JIT code) ----
+
+    /// <summary>bpf_map_lookup_elem's lookup on a map already resolved and checked: an array's in line (its key is 4
+    /// bytes: array_map_alloc_check), any other map's through <see cref="BpfMap.Lookup"/>; the same value address.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong LookupResolved(BpfMap map, ReadOnlySpan<byte> key, int cpu)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        return map is ArrayMap array && key.Length >= sizeof(uint)
+            ? array.LookupIndex(MemoryMarshal.Read<uint>(key), cpu)
+            : map.Lookup(key, cpu);
+    }
+
+    /// <summary>True when the <paramref name="size"/> bytes at <paramref name="pointer"/> (1 to 512 of them) lie wholly
+    /// in the stack frame whose frame pointer (r10) is <paramref name="frameTop"/>: <c>[r10 - 512, r10)</c>, memory
+    /// that is the running frame's and readable, so a helper argument there needs no region search.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool InFrame(ulong pointer, int size, ulong frameTop) =>
+        (uint)(size - 1) < BpfInterpreter.StackSize
+        && pointer - (frameTop - BpfInterpreter.StackSize) <= (ulong)(BpfInterpreter.StackSize - size);
 }

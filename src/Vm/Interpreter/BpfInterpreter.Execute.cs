@@ -28,6 +28,9 @@ public sealed unsafe partial class BpfInterpreter
     // accesses after one or two compares (a stack store also lowers the frame's floor, see _floors); 4-byte loads
     // inside the context read its fields; anything else goes through the region table (LoadSlow/StoreSlow) with the
     // same result and the same faults.
+    // The untraced loop (TraceOff) runs the fused stream (InstructionDecoder.Fuse: a few common pairs of slots in one
+    // entry, CodeOf); the loops that count one by one run the plain stream, which has the same entries at the same
+    // indices but for the first slots of pairs.
     // The program each frame runs is in _frames[depth].Program (cold paths read it there: the hot loop keeps as few
     // locals as it can, so that the JIT keeps them in registers).
     [SkipLocalsInit]
@@ -39,10 +42,20 @@ public sealed unsafe partial class BpfInterpreter
         // stalls (no store forwarding).
         RegisterFile regs;
         Unsafe.SkipInit(out regs);
-        CopyRegisters(ref regs, in initial);
+        if (Unsafe.IsNullRef(in initial))
+        {
+            // A fresh entry (RunLean): r1 = _entryR1, r10 = the top of frame `depth`, every other register 0.
+            regs = default;
+            regs[1] = _entryR1;
+            regs[10] = FrameStart(depth) + StackSize;
+        }
+        else
+        {
+            CopyRegisters(ref regs, in initial);
+        }
 
         ref ulong r = ref Unsafe.As<RegisterFile, ulong>(ref regs);
-        DecodedInstruction* code = prog.Code;
+        DecodedInstruction* code = CodeOf<TMode>(prog);
         DecodedInstruction* d = code + pc;
         SetProgram(depth, prog);
         long budget = _budget;
@@ -113,6 +126,28 @@ public sealed unsafe partial class BpfInterpreter
                 case Op.Mov64Imm: R(ref r, d->Dst) = (ulong)(long)d->Imm; break;
                 case Op.Mov64Reg: R(ref r, d->Dst) = R(ref r, d->Src); break;
                 case InstructionDecoder.MovSx64: R(ref r, d->Dst) = MovSx64(R(ref r, d->Src), d->Offset); break;
+
+                // ---- pairs (the fused stream only: InstructionDecoder.Fuse) ----
+                case InstructionDecoder.MovAddImm: R(ref r, d->Dst) = R(ref r, d->Src) + (ulong)(long)d->Imm; d += 2; continue;
+                case InstructionDecoder.MovAddReg: R(ref r, d->Dst) = R(ref r, d->Src) + R(ref r, d->Imm); d += 2; continue;
+                case InstructionDecoder.AddJneImm:
+                    R(ref r, d->Dst) += (ulong)(long)d->Imm;
+                    d++;
+                    d += R(ref r, d->Dst) != (ulong)(long)d->Imm ? d->Offset : 1;
+                    goto Arrived;
+                case InstructionDecoder.Mov32JgtReg:
+                    R(ref r, d->Dst) = (uint)d->Imm;
+                    d++;
+                    d += R(ref r, d->Dst) > R(ref r, d->Src) ? d->Offset : 1;
+                    goto Arrived;
+                case InstructionDecoder.LdxHBe16:
+                {
+                    ulong a = R(ref r, d->Src) + (ulong)(long)d->Offset;
+                    ulong v = Fast(a, 2) ? Unsafe.ReadUnaligned<ushort>((void*)a) : LoadSlow((int)(d - code), &d->RegionHint, a, 2);
+                    R(ref r, d->Dst) = BinaryPrimitives.ReverseEndianness((ushort)v);
+                    d += 2;
+                    continue;
+                }
                 case Op.Bswap: R(ref r, d->Dst) = Swap(R(ref r, d->Dst), d->Imm); break;
 
                 // ---- ALU (32-bit: operands truncated, result zero-extended) ----
@@ -224,6 +259,19 @@ public sealed unsafe partial class BpfInterpreter
                         goto Arrived;
                     }
 
+                    // A default helper with a fast form (BpfInterpreter.FastHelpers.cs): no callback, no packet move,
+                    // no tail call, no frame change, so nothing to sync around it (a spin lock marks its own write).
+                    if (d->Src == (int)CallKind.Helper)
+                    {
+                        var fast = FastHelperFor(d->Imm);
+                        if (fast != FastHelper.None)
+                        {
+                            regs[0] = CallFastHelper(fast, (int)(d - code), ref regs);
+                            d++;
+                            goto Arrived;
+                        }
+                    }
+
                     // A helper (src 0) or a kfunc (src 2). Helpers may call back into the program (bpf_loop), which
                     // runs on this thread with the counters kept in fields, so sync them around the call.
                     pc = (int)(d - code);
@@ -247,7 +295,7 @@ public sealed unsafe partial class BpfInterpreter
 
                         var target = TakeTailCall(Env, pc);
                         SetProgram(depth, target);
-                        code = target.Code;
+                        code = CodeOf<TMode>(target);
                         d = code;
                         goto Arrived;
                     }
@@ -273,7 +321,7 @@ public sealed unsafe partial class BpfInterpreter
 
                         var target = TakeTailCall(Env, pc);
                         SetProgram(depth, target);
-                        code = target.Code;
+                        code = CodeOf<TMode>(target);
                         d = code;
                         goto Arrived;
                     }
@@ -301,7 +349,7 @@ public sealed unsafe partial class BpfInterpreter
                     regs[10] = caller.R10;
                     EnterFrameBounds(depth);
                     Env.Regions.Truncate(caller.RegionCount);
-                    code = caller.Program!.Code;
+                    code = CodeOf<TMode>(caller.Program!);
                     d = code + caller.ReturnPc;
                     goto Arrived;
 
@@ -475,6 +523,14 @@ public sealed unsafe partial class BpfInterpreter
         return Execute<Precise>(_frames[depth].Program!, (int)(d - code), in regs, baseDepth, depth, budget - remaining - d->Run);
     }
 
+    // The stream a loop runs: the fused one (InstructionDecoder.Fuse) when it counts per straight run and does not
+    // trace, else the plain one, instruction by instruction. Both have the same entries at the same indices but for
+    // the first slot of a fused pair, so a loop handing over to another (Overflow) continues at the same index.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static DecodedInstruction* CodeOf<TMode>(ExecutableProgram prog)
+        where TMode : struct, ITraceMode =>
+        TMode.PerInstruction ? prog.Code : prog.FusedCode;
+
     // Register i (0-10: the decoder guarantees it) of the file that starts at r.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ref ulong R(ref ulong r, int i) => ref Unsafe.Add(ref r, i);
@@ -516,14 +572,15 @@ public sealed unsafe partial class BpfInterpreter
         }
     }
 
-    // True when all `size` bytes at `a` lie in the current stack frame [stackLo, stackLo + 512) or in the packet
-    // [pktStart, pktStart + pktLen): both are writable regions of this run, so the access needs no other check.
+    // True when all `size` bytes at `a` lie in the current stack frame [stackLo, stackLo + 512), in the packet
+    // [pktStart, pktStart + pktLen) (both writable regions of this run) or in the value window (a region registered
+    // before the run, see _valLoA): the access needs no other check.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool Fast(ulong a, int size) =>
-        a - _stackLo <= (ulong)(StackSize - size) || InPacket(a, size);
+        a - _stackLo <= (ulong)(StackSize - size) || InPacket(a, size) || InValue(a, size);
 
     // A store of sizeof(T) bytes at `a` by instruction `d`: into the current frame (lowering its floor, the lowest
-    // byte written since the frame was last cleared) or the packet after one or two compares, anywhere else through
+    // byte written since the frame was last cleared), the packet or a writable value window after a few compares, anywhere else through
     // the region table (StoreSlow). Inlined and specialised per T, so each store case compiles to its own code.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Store<T>(DecodedInstruction* d, DecodedInstruction* code, ulong a, T v)
@@ -538,7 +595,7 @@ public sealed unsafe partial class BpfInterpreter
 
             Unsafe.WriteUnaligned((void*)a, v);
         }
-        else if (InPacket(a, sizeof(T)))
+        else if (InPacket(a, sizeof(T)) || InValueWritable(a, sizeof(T)))
         {
             Unsafe.WriteUnaligned((void*)a, v);
         }

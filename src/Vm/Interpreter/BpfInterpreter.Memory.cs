@@ -31,6 +31,112 @@ public sealed unsafe partial class BpfInterpreter
         return region;
     }
 
+    // The value windows: the bounds of two regions registered before the run began (map value blocks, global data),
+    // which the main loop's fast path accepts after the stack frame and the packet (InValue, InValueWritable). Such a
+    // region stays registered, at the same index, until the run ends: what a run pushes (its context, packet and
+    // frames, a callback's frame, a helper's scratch) comes after it, and what a run removes is only what it pushed.
+    // So an access wholly inside one passes the table's check with that region, which is not the context and not a
+    // stack frame (nothing to mark). The region a slow-path access found last becomes window A, A moves to B. Both
+    // are forgotten when a run (or an outside callback) begins: the table may have changed in between. _valueBase is
+    // the count of regions the windows may come from. A write window's length is 0 for a read-only region.
+    private ulong _valLoA;
+    private ulong _valLenA;
+    private ulong _valWriteLenA;
+    private ulong _valLoB;
+    private ulong _valLenB;
+    private ulong _valWriteLenB;
+    private int _valueBase;
+
+    private void ForgetValueWindow(int regionsBefore)
+    {
+        _valueBase = regionsBefore;
+        _valLoA = _valLenA = _valWriteLenA = 0;
+        _valLoB = _valLenB = _valWriteLenB = 0;
+    }
+
+    // A slow-path access found `region`: when it is one a window may hold, window A becomes it.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void NoteValueRegion(int region)
+    {
+        if ((uint)region < (uint)_valueBase && region != _contextRegion)
+        {
+            SetValueWindow(region);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void SetValueWindow(int region)
+    {
+        var r = Env.Regions[region];
+        if (r.Start != _valLoA || r.Length != _valLenA)
+        {
+            _valLoB = _valLoA;
+            _valLenB = _valLenA;
+            _valWriteLenB = _valWriteLenA;
+        }
+
+        _valLoA = r.Start;
+        _valLenA = r.Length;
+        _valWriteLenA = r.Writable ? r.Length : 0;
+    }
+
+    // True when all `size` bytes at `a` lie in a value window (for a load).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool InValue(ulong a, int size)
+    {
+        ulong o = a - _valLoA;
+        if (o < _valLenA && _valLenA - o >= (ulong)size)
+        {
+            return true;
+        }
+
+        o = a - _valLoB;
+        return o < _valLenB && _valLenB - o >= (ulong)size;
+    }
+
+    // True when all `size` bytes at `a` lie in a writable value window (for a store).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool InValueWritable(ulong a, int size)
+    {
+        ulong o = a - _valLoA;
+        if (o < _valWriteLenA && _valWriteLenA - o >= (ulong)size)
+        {
+            return true;
+        }
+
+        o = a - _valLoB;
+        return o < _valWriteLenB && _valWriteLenB - o >= (ulong)size;
+    }
+
+    // CheckAccess for the loop's slow paths. While RunXdp(XdpBuffer) has not registered its regions yet, the table as it
+    // is is searched first: the environment's own regions (map values, global data) are there, at the indices the full
+    // table gives them (the run's context, packet and frame 0 come after them, and regions never overlap), so an access
+    // to a map value registers nothing. Only a miss registers the run's regions and searches again, so the region
+    // found, and the fault, are always the full table's.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int FindLazy(byte* hint, int pc, ulong address, int size, bool write)
+    {
+        var regions = Env.Regions;
+        if (_regionsPending)
+        {
+            int h = *hint;
+            int found = regions.FindFrom(ref h, address, size, write);
+            if (found >= 0)
+            {
+                if (h != *hint && h <= byte.MaxValue)
+                {
+                    *hint = (byte)h;
+                }
+
+                return found;
+            }
+
+            MaterializeRegions();
+        }
+
+        return CheckAccess(regions, hint, pc, address, size, write);
+    }
+
     // Every access goes through here first: the region that holds all `size` bytes and allows the access, or a fault.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int CheckAccess(RegionTable regions, int pc, ulong address, int size, bool write)
@@ -49,8 +155,7 @@ public sealed unsafe partial class BpfInterpreter
     [MethodImpl(MethodImplOptions.NoInlining)]
     private ulong LoadSlow(int pc, byte* hint, ulong address, int size)
     {
-        EnsureRegions();
-        int region = CheckAccess(Env.Regions, hint, pc, address, size, write: false);
+        int region = FindLazy(hint, pc, address, size, write: false);
         if (region == _contextRegion)
         {
             if (size == 4)
@@ -61,6 +166,7 @@ public sealed unsafe partial class BpfInterpreter
             ThrowContextAccess(pc, (long)(address - _ctx.Address), size);
         }
 
+        NoteValueRegion(region);
         return ReadSized(address, size);
     }
 
@@ -68,8 +174,7 @@ public sealed unsafe partial class BpfInterpreter
     [MethodImpl(MethodImplOptions.NoInlining)]
     private ulong LoadSlowSigned(int pc, byte* hint, ulong address, int size)
     {
-        EnsureRegions();
-        int region = CheckAccess(Env.Regions, hint, pc, address, size, write: false);
+        int region = FindLazy(hint, pc, address, size, write: false);
         if (region == _contextRegion)
         {
             if (size == 4)
@@ -80,6 +185,7 @@ public sealed unsafe partial class BpfInterpreter
             ThrowContextAccess(pc, (long)(address - _ctx.Address), size);
         }
 
+        NoteValueRegion(region);
         return size switch
         {
             1 => (ulong)(long)*(sbyte*)address,
@@ -94,8 +200,7 @@ public sealed unsafe partial class BpfInterpreter
     private void StoreSlow<T>(int pc, byte* hint, ulong address, T value)
         where T : unmanaged
     {
-        EnsureRegions();
-        CheckAccess(Env.Regions, hint, pc, address, sizeof(T), write: true);
+        NoteValueRegion(FindLazy(hint, pc, address, sizeof(T), write: true));
         MarkStack(address);
         Unsafe.WriteUnaligned((void*)address, value);
     }

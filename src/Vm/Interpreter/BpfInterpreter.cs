@@ -276,7 +276,9 @@ public sealed unsafe partial class BpfInterpreter : IDisposable, IBpfCallbackInv
         _running = true;
         Env.TailCallCount = 0;
         Env.PendingTailCall = null;
-        return Env.Regions;
+        var regions = Env.Regions;
+        ForgetValueWindow(regions.Count);
+        return regions;
     }
 
     private void EndRun(RegionTable regions, int baseCount)
@@ -361,6 +363,7 @@ public sealed unsafe partial class BpfInterpreter : IDisposable, IBpfCallbackInv
             _executed = 0;
             _depth = 0;
             SetContextRegion(NoContext, hasContext: false);
+            ForgetValueWindow(0);
         }
 
         var caller = _current;

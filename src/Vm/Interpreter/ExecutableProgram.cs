@@ -18,6 +18,8 @@ public sealed unsafe class ExecutableProgram
     private readonly Instruction[] _code;
     private DecodedInstruction[]? _decoded;
     private nint _decodedCode;
+    private DecodedInstruction[]? _fused;
+    private nint _fusedCode;
 
     /// <summary>Wraps <paramref name="program"/>.</summary>
     /// <param name="program">The program, with map references already resolved to addresses.</param>
@@ -97,6 +99,18 @@ public sealed unsafe class ExecutableProgram
         }
     }
 
+    /// <summary>The first entry of the fused stream (<see cref="InstructionDecoder.Fuse"/>): <see cref="Code"/> with
+    /// pairs of slots done by one entry, for the loop that counts per straight run and does not trace.</summary>
+    internal DecodedInstruction* FusedCode
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get
+        {
+            var code = (DecodedInstruction*)_fusedCode;
+            return code != null ? code : DecodeFused();
+        }
+    }
+
     /// <summary>Address of slot 0: function addresses are <c>CodeBase + 8 * pc</c>.</summary>
     public ulong CodeBase { get; }
 
@@ -127,6 +141,16 @@ public sealed unsafe class ExecutableProgram
         var decoded = Interlocked.CompareExchange(ref _decoded, InstructionDecoder.Decode(Slots), null) ?? _decoded;
         var code = (DecodedInstruction*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(decoded));
         Volatile.Write(ref _decodedCode, (nint)code);
+        return code;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private DecodedInstruction* DecodeFused()
+    {
+        _ = Code;
+        var fused = Interlocked.CompareExchange(ref _fused, InstructionDecoder.Fuse(_decoded!), null) ?? _fused;
+        var code = (DecodedInstruction*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(fused));
+        Volatile.Write(ref _fusedCode, (nint)code);
         return code;
     }
 }

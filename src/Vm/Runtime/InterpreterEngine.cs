@@ -38,6 +38,9 @@ public sealed class InterpreterEngine : IBpfEngine
     public RunResult RunXdp(XdpBuffer buffer) => Interpreter.RunXdp(buffer);
 
     /// <inheritdoc/>
+    public ulong RunXdpRepeat(XdpBuffer buffer, long runs) => Interpreter.RunXdpRepeat(buffer, runs);
+
+    /// <inheritdoc/>
     public void Dispose() => Interpreter.Dispose();
 }
 
