@@ -1,6 +1,5 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using VethXdp.Vm.Helpers;
 using VethXdp.Vm.Interpreter;
 using VethXdp.Vm.Maps;
@@ -52,12 +51,7 @@ internal static unsafe class CheckedHelpers
     public static ulong Lookup(MapSite?[] sites, int site, ulong r1, ulong r2, ulong r10, JitState s, RuntimeEnv env)
     {
         var map = MapAt(sites, site, r1, env, HelperId.MapLookupElem);
-        var key = Read(s, r2, (int)map.Spec.KeySize, r10);
-
-        // An array's lookup in line (its key is 4 bytes: array_map_alloc_check), as the unchecked form does.
-        return map is ArrayMap array
-            ? array.LookupIndex(MemoryMarshal.Read<uint>(key), env.Cpu)
-            : map.Lookup(key, env.Cpu);
+        return MapHelpers.LookupResolved(map, Read(s, r2, (int)map.Spec.KeySize, r10), env.Cpu);
     }
 
     /// <summary>bpf_map_update_elem (2), checked, on the site's cached map.</summary>
@@ -146,7 +140,7 @@ internal static unsafe class CheckedHelpers
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ReadOnlySpan<byte> Read(JitState s, ulong p, int size, ulong r10)
     {
-        if ((uint)(size - 1) < BpfInterpreter.StackSize && p - (r10 - BpfInterpreter.StackSize) <= (ulong)(BpfInterpreter.StackSize - size))
+        if (MapHelpers.InFrame(p, size, r10))
         {
             return new ReadOnlySpan<byte>((void*)p, size);
         }
