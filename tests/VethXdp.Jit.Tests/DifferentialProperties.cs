@@ -128,6 +128,57 @@ public class DifferentialProperties
         Assert.Single(seen);
     }
 
+    [Theory]
+    [InlineData(0UL, false)]
+    [InlineData(3UL, false)]
+    [InlineData(9UL, false)]
+    [InlineData(0UL, true)]
+    [InlineData(3UL, true)]
+    [InlineData(9UL, true)]
+    public void LoopInCallee_EveryBudget_BothModesStopAndCountWhereInterpDoes(ulong limit, bool unchecked_)
+    {
+        // A callee with a loop (blocks across its conditional jumps, a back edge, jumps out of its middle), then the
+        // caller counts on after the return. Every budget from 1 to past the end: same r0, count, fault and memory as
+        // the interpreter.
+        var slots = Assembler.Assemble("""
+            r6 = r1
+            r1 = *(u64 *)(r6 +0)
+            call f
+            r0 += 1000
+            *(u64 *)(r6 +8) = r0
+            exit
+            f:
+            r0 = 0
+            r2 = 0
+            loop:
+            if r2 >= r1 goto done
+            r0 += r2
+            if r0 > 20 goto big
+            r2 += 1
+            if r0 == 6 goto out
+            goto loop
+            out:
+            exit
+            big:
+            r0 = 99
+            done:
+            r0 += 7
+            exit
+            """).ToArray();
+        var memory = new byte[16];
+        BitConverter.TryWriteBytes(memory, limit);
+        long most = 0;
+        for (long budget = 1; budget <= 90; budget++)
+        {
+            var interp = Engines.Interp(slots, memory, budget: budget);
+            var jit = Engines.Jit(slots, memory, budget: budget, unchecked_: unchecked_);
+            Engines.AssertSame(interp, jit);
+            most = Math.Max(most, interp.Fault is null ? interp.Instructions : 0);
+        }
+
+        Assert.True(most > 10, "a large budget runs the program to its end");
+    }
+
     [Fact]
     public void Generator_Programs_AreValidAndCoverFaultsAndSuccesses()
     {
