@@ -179,10 +179,45 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
         var trace = env.Trace;
         var events = env.Events;
         ulong r0 = 0;
-        for (long i = 0; i < runs; i++)
+        if (!_leanCatches)
         {
-            XdpRepeat.DropOutput(trace, events);
-            r0 = RunXdpLean(buffer).R0;
+            for (long i = 0; i < runs; i++)
+            {
+                XdpRepeat.DropOutput(trace, events);
+                r0 = RunXdpLean(buffer).R0;
+            }
+
+            return r0;
+        }
+
+        // A program that calls helpers or functions: RunLeanCatching's handler once around the loop rather than once
+        // per run (a fault ends the loop; LeanFault drops the frames it left and Env.Xdp, as there).
+        var s = _s;
+        var body = _mainBody;
+        bool frame = _leanFrame;
+        try
+        {
+            for (long i = 0; i < runs; i++)
+            {
+                XdpRepeat.DropOutput(trace, events);
+                BeginLean(s, buffer);
+                s.Pc = -1;
+                s.Depth = 0;
+                if (frame)
+                {
+                    env.Xdp = buffer;
+                }
+
+                r0 = body(s, 0, 0);
+                if (frame)
+                {
+                    env.Xdp = null;
+                }
+            }
+        }
+        catch (Exception e) when (LeanFault(s, e))
+        {
+            throw FromHelper(e);
         }
 
         return r0;
@@ -421,17 +456,7 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
         // The tail-call count and pending target are not reset either: only bpf_tail_call reads or sets them, and a
         // lean run makes no tail call; every other run resets them when it starts.
         var s = _s;
-        var ctx = buffer.Context;
-        ulong address = ctx.Address;
-        s.Executed = 0;
-        s.CtxAddress = address;
-        if (!ReferenceEquals(s.Ctx, ctx))
-        {
-            s.Ctx = ctx;
-        }
-
-        s.Args[1] = address;
-        s.Args[10] = s.EnterFrame0(_mainFrameClear);
+        BeginLean(s, buffer);
         if (_leanFrame)
         {
             // bpf_xdp_load_bytes / store_bytes read the frame through Env.Xdp: set for the run, cleared after it (a
@@ -444,6 +469,24 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
 
         ulong r0 = _leanCatches ? RunLeanCatching(s) : _mainBody(s, 0, 0);
         return new RunResult(r0, s.Executed);
+    }
+
+    // What a lean run sets before its code runs: the count, the context, r1 and r10 (frame 0 cleared to its verified
+    // depth).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void BeginLean(JitState s, XdpBuffer buffer)
+    {
+        var ctx = buffer.Context;
+        ulong address = ctx.Address;
+        s.Executed = 0;
+        s.CtxAddress = address;
+        if (!ReferenceEquals(s.Ctx, ctx))
+        {
+            s.Ctx = ctx;
+        }
+
+        s.Args[1] = address;
+        s.Args[10] = s.EnterFrame0(_mainFrameClear);
     }
 
     // The lean run of a program that calls helpers or functions: what a helper throws becomes the interpreter's fault

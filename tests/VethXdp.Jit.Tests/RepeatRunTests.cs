@@ -122,6 +122,37 @@ public class RepeatRunTests
         Assert.Contains("\"value\":\"0500000000000000\"", MapsJson.Format(obj.Maps).Replace(" ", "", StringComparison.Ordinal), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("jit")]
+    [InlineData("jit-checked")]
+    [InlineData("interp")]
+    public void RunXdpRepeat_BudgetRunsOut_SameFaultAsOneRunAndStateUndone(string engine)
+    {
+        // xdp_loops over the UDP frame with a budget of 100 instructions: the loop of runs stops at the first, with the
+        // fault (instruction and message) a single run gives; Env.Xdp is null again and the engine runs on.
+        string path = Path.Combine(TestPaths.CorpusDir, "xdp", "xdp_loops.v3.o");
+        Skip.IfNot(File.Exists(path), $"{path} is not built");
+        byte[] udp = Convert.FromHexString(
+            "02000000000202000000000108004500002c00014000401126be0a0000010a000002138800350018a8c730313233343536373839616263646566");
+        var options = new RunOptions { InstructionBudget = 100 };
+        using var a = Open(path);
+        using var b = Open(path);
+        using var repeated = Bench(a, "xdp_loops", engine, options);
+        using var single = Bench(b, "xdp_loops", engine, options);
+        var expected = single.Load(udp);
+        Assert.NotNull(expected);
+        Assert.NotNull(expected.Insn);
+
+        // Load refuses a frame whose checking run faults; run the repeat loop on a frame loaded by a passing run.
+        using var c = Open(path);
+        using var loaded = Bench(c, "xdp_loops", engine, null);
+        Assert.Null(loaded.Load(udp));
+        var e = Assert.Throws<ExecutionFaultException>(() => repeated.Runner.Engine.RunXdpRepeat(loaded.Frame, 5));
+        Assert.Equal(expected.Insn, e.Pc);
+        Assert.Contains(e.Reason, expected.ToString(), StringComparison.Ordinal);
+        Assert.Null(repeated.Runner.Env.Xdp);
+    }
+
     private static ulong Counter(LoadedObject obj)
     {
         var map = obj.Maps.Single(m => m.Spec.Name == "callback_calls");
@@ -132,7 +163,7 @@ public class RepeatRunTests
 
     private static LoadedObject Open(string path) => LoadedObject.Open(path, new LoadOptions { PossibleCpus = 1 });
 
-    private static XdpBench Bench(LoadedObject obj, string name, string engine)
+    private static XdpBench Bench(LoadedObject obj, string name, string engine, RunOptions? options = null)
     {
         IBpfEngineFactory? factory = engine switch
         {
@@ -140,7 +171,7 @@ public class RepeatRunTests
             "jit" => JitEngineFactory.Unchecked([Verify(obj, name)]),
             _ => null,
         };
-        return new XdpBench(obj, name, null, factory, new XdpBenchOptions { Repeat = 1, WarmupRuns = 0, Warmup = TimeSpan.Zero });
+        return new XdpBench(obj, name, options, factory, new XdpBenchOptions { Repeat = 1, WarmupRuns = 0, Warmup = TimeSpan.Zero });
     }
 
     private static VerifiedProgram Verify(LoadedObject obj, string name)
