@@ -234,20 +234,18 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
         var trace = env.Trace;
         var events = env.Events;
         ulong r0 = 0;
-        bool inRun = false;
+        BeginXdpCheckedLoop(buffer);
         try
         {
             for (long i = 0; i < runs; i++)
             {
                 XdpRepeat.DropOutput(trace, events);
-                BeginXdpChecked(buffer);
-                inRun = true;
+                BeginXdpCheckedRun(buffer);
                 r0 = body(s, 0, 0);
-                inRun = false;
                 EndXdpChecked(env, s);
             }
         }
-        catch (Exception e) when (inRun)
+        catch (Exception e) when (_running)
         {
             var converted = e is not ExecutionFaultException { Pc: >= 0 } && s.Pc >= 0 ? FromHelper(e) : null;
             EndXdpChecked(env, s);
@@ -302,11 +300,37 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void BeginXdpChecked(XdpBuffer buffer)
     {
+        BeginXdpCheckedLoop(buffer);
+        BeginXdpCheckedRun(buffer);
+    }
+
+    // The part of BeginXdpChecked that a loop of runs over one buffer needs once: no run in progress, the buffer and
+    // its context in the state (a run changes neither).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void BeginXdpCheckedLoop(XdpBuffer buffer)
+    {
         if (_running | _disposed)
         {
             ThrowCannotRun();
         }
 
+        var s = _s;
+        var ctx = buffer.Context;
+        if (!ReferenceEquals(s.PendingBuffer, buffer))
+        {
+            s.PendingBuffer = buffer;
+        }
+
+        if (!ReferenceEquals(s.Ctx, ctx))
+        {
+            s.Ctx = ctx;
+        }
+    }
+
+    // The part of BeginXdpChecked every run needs.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void BeginXdpCheckedRun(XdpBuffer buffer)
+    {
         _running = true;
         var env = Env;
         var s = _s;
@@ -319,16 +343,6 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
         }
 
         var ctx = buffer.Context;
-        if (!ReferenceEquals(s.PendingBuffer, buffer))
-        {
-            s.PendingBuffer = buffer;
-        }
-
-        if (!ReferenceEquals(s.Ctx, ctx))
-        {
-            s.Ctx = ctx;
-        }
-
         ulong lo = buffer.DataMeta;
         ulong hi = buffer.DataEnd;
         if (hi > lo && hi >= 8)
