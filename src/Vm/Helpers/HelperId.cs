@@ -31,6 +31,8 @@ public enum HelperId
     MapPushElem = 87,
     MapPopElem = 88,
     MapPeekElem = 89,
+    SpinLock = 93,
+    SpinUnlock = 94,
     Strtol = 105,
     Strtoul = 106,
     SendSignal = 109,

@@ -32,10 +32,6 @@ public sealed unsafe partial class BpfInterpreter
         SpinUnlock,
     }
 
-    // BPF_FUNC_spin_lock, BPF_FUNC_spin_unlock (not in HelperId).
-    private const HelperId SpinLockId = (HelperId)93;
-    private const HelperId SpinUnlockId = (HelperId)94;
-
     // Helper ids a fast form exists for are below this (bpf_spin_unlock is 94).
     private const int FastHelperIds = 95;
 
@@ -79,8 +75,8 @@ public sealed unsafe partial class BpfInterpreter
                 HelperId.MapDeleteElem when method == s_deleteMethod => FastHelper.Delete,
                 HelperId.Redirect when method == s_redirectMethod => FastHelper.Redirect,
                 HelperId.RedirectMap when method == s_redirectMapMethod => FastHelper.RedirectMap,
-                SpinLockId when method == s_spinLockMethod => FastHelper.SpinLock,
-                SpinUnlockId when method == s_spinUnlockMethod => FastHelper.SpinUnlock,
+                HelperId.SpinLock when method == s_spinLockMethod => FastHelper.SpinLock,
+                HelperId.SpinUnlock when method == s_spinUnlockMethod => FastHelper.SpinUnlock,
                 _ => FastHelper.None,
             };
         }
@@ -182,7 +178,7 @@ public sealed unsafe partial class BpfInterpreter
         FastHelper.Delete => HelperId.MapDeleteElem,
         FastHelper.Redirect => HelperId.Redirect,
         FastHelper.RedirectMap => HelperId.RedirectMap,
-        FastHelper.SpinLock => SpinLockId,
-        _ => SpinUnlockId,
+        FastHelper.SpinLock => HelperId.SpinLock,
+        _ => HelperId.SpinUnlock,
     };
 }
