@@ -175,49 +175,70 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
     [MethodImpl(MethodImplOptions.NoInlining)]
     private ulong RepeatLean(XdpBuffer buffer, long runs)
     {
-        var env = Env;
-        var trace = env.Trace;
-        var events = env.Events;
-        ulong r0 = 0;
+        // What every lean run sets and no lean run changes (the context: BeginLean), once for the loop.
+        var s = _s;
+        var ctx = buffer.Context;
+        ulong address = ctx.Address;
+        s.CtxAddress = address;
+        if (!ReferenceEquals(s.Ctx, ctx))
+        {
+            s.Ctx = ctx;
+        }
+
         if (!_leanCatches)
         {
-            for (long i = 0; i < runs; i++)
-            {
-                XdpRepeat.DropOutput(trace, events);
-                r0 = RunXdpLean(buffer).R0;
-            }
-
-            return r0;
+            return RepeatLeanRuns(buffer, runs, address);
         }
 
         // A program that calls helpers or functions: RunLeanCatching's handler once around the loop rather than once
-        // per run (a fault ends the loop; LeanFault drops the frames it left and Env.Xdp, as there).
-        var s = _s;
-        var body = _mainBody;
-        bool frame = _leanFrame;
+        // per run (a fault ends the loop; LeanFault drops the frames it left and Env.Xdp, as there). The loop is a
+        // method of its own, so that its locals stay in registers (a handler's body keeps them on the stack).
         try
         {
-            for (long i = 0; i < runs; i++)
-            {
-                XdpRepeat.DropOutput(trace, events);
-                BeginLean(s, buffer);
-                s.Pc = -1;
-                s.Depth = 0;
-                if (frame)
-                {
-                    env.Xdp = buffer;
-                }
-
-                r0 = body(s, 0, 0);
-                if (frame)
-                {
-                    env.Xdp = null;
-                }
-            }
+            return RepeatLeanRuns(buffer, runs, address);
         }
         catch (Exception e) when (LeanFault(s, e))
         {
             throw FromHelper(e);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ulong RepeatLeanRuns(XdpBuffer buffer, long runs, ulong address)
+    {
+        var env = Env;
+        var trace = env.Trace;
+        var events = env.Events;
+        var s = _s;
+        var body = _mainBody;
+        int clear = _mainFrameClear;
+        ulong* args = s.Args;
+        bool frame = _leanFrame;
+        bool catches = _leanCatches;
+        ulong r0 = 0;
+        for (long i = 0; i < runs; i++)
+        {
+            XdpRepeat.DropOutput(trace, events);
+            s.Executed = 0;
+            args[1] = address;
+            args[10] = s.EnterFrame0(clear);
+            if (catches)
+            {
+                // What RunLeanCatching sets: the call index a helper's fault names, the depth frames are dropped to.
+                s.Pc = -1;
+                s.Depth = 0;
+            }
+
+            if (frame)
+            {
+                env.Xdp = buffer;
+            }
+
+            r0 = body(s, 0, 0);
+            if (frame)
+            {
+                env.Xdp = null;
+            }
         }
 
         return r0;
@@ -230,20 +251,10 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
     {
         var env = Env;
         var s = _s;
-        var body = _mainBody;
-        var trace = env.Trace;
-        var events = env.Events;
-        ulong r0 = 0;
         BeginXdpCheckedLoop(buffer);
         try
         {
-            for (long i = 0; i < runs; i++)
-            {
-                XdpRepeat.DropOutput(trace, events);
-                BeginXdpCheckedRun(buffer);
-                r0 = body(s, 0, 0);
-                EndXdpChecked(env, s);
-            }
+            return RepeatCheckedRuns(buffer, runs);
         }
         catch (Exception e) when (_running)
         {
@@ -255,6 +266,29 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
             }
 
             throw converted;
+        }
+    }
+
+    // The loop itself, a method of its own so that its locals stay in registers (a handler's body keeps them on the
+    // stack).
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ulong RepeatCheckedRuns(XdpBuffer buffer, long runs)
+    {
+        var env = Env;
+        var s = _s;
+        var body = _mainBody;
+        var trace = env.Trace;
+        var events = env.Events;
+        ulong address = buffer.Context.Address;
+        bool callsHelpers = _checkedCallsHelpers;
+        int frameClear = _mainFrameClear;
+        ulong r0 = 0;
+        for (long i = 0; i < runs; i++)
+        {
+            XdpRepeat.DropOutput(trace, events);
+            BeginXdpCheckedRun(s, env, buffer, address, callsHelpers, frameClear);
+            r0 = body(s, 0, 0);
+            EndXdpChecked(env, s);
         }
 
         return r0;
@@ -301,7 +335,7 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
     private void BeginXdpChecked(XdpBuffer buffer)
     {
         BeginXdpCheckedLoop(buffer);
-        BeginXdpCheckedRun(buffer);
+        BeginXdpCheckedRun(_s, Env, buffer, buffer.Context.Address, _checkedCallsHelpers, _mainFrameClear);
     }
 
     // The part of BeginXdpChecked that a loop of runs over one buffer needs once: no run in progress, the buffer and
@@ -327,14 +361,13 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
         }
     }
 
-    // The part of BeginXdpChecked every run needs.
+    // The part of BeginXdpChecked every run needs (what it reads of the engine passed in, so that a loop of runs
+    // reads it once).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void BeginXdpCheckedRun(XdpBuffer buffer)
+    private void BeginXdpCheckedRun(JitState s, RuntimeEnv env, XdpBuffer buffer, ulong address, bool callsHelpers, int frameClear)
     {
         _running = true;
-        var env = Env;
-        var s = _s;
-        if (_checkedCallsHelpers)
+        if (callsHelpers)
         {
             // Only bpf_tail_call reads or sets these, and only a helper call sets the call index.
             env.TailCallCount = 0;
@@ -342,7 +375,6 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
             s.Pc = -1;
         }
 
-        var ctx = buffer.Context;
         ulong lo = buffer.DataMeta;
         ulong hi = buffer.DataEnd;
         if (hi > lo && hi >= 8)
@@ -360,7 +392,6 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
         // run that registered its regions (EndXdpChecked). The depth is read only by a helper's callbacks, and the
         // helpers that start them set it first (BeforeCall). LD_ABS's bytes stay null: only Run sets them, and EndRun
         // clears them again.
-        ulong address = ctx.Address;
         s.RegionsPending = true;
         s.CtxAddress = address;
         s.CtxLive = true;
@@ -373,8 +404,9 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
             s.ArgsDirty = false;
         }
 
-        s.Args[1] = address;
-        s.Args[10] = s.EnterCheckedFrame0(_mainFrameClear);
+        ulong* args = s.Args;
+        args[1] = address;
+        args[10] = s.EnterCheckedFrame0(frameClear);
     }
 
     // The body of a checked XdpBuffer run, in a method of its own so that only it carries the handler: a fault a
