@@ -9,9 +9,9 @@ namespace VethXdp.Jit;
 /// <summary>Checked mode: the forms of the commonest helpers that checked code calls without the run's regions
 /// registered (see JitEngine.RunXdpChecked), with every check the default implementation makes.</summary>
 /// <remarks>
-/// <para>Map lookup, update and delete: r1 resolves through a per-site cache (as <see cref="VerifiedHelpers.MapAt"/>),
-/// whose entry is stored only after the map/helper compatibility check passed for that map (the check depends on the
-/// map's type alone, so a cache hit has passed it); the key and value pointers are checked as the default helpers
+/// <para>Map lookup, update and delete: r1 resolves through the engine's cache (<see cref="JitState.MapCache"/>), which
+/// records a map only after the map/helper compatibility check passed for that helper (the check depends on the
+/// map's type and the helper alone, so a cache hit has passed it); the key and value pointers are checked as the default helpers
 /// check them (RuntimeEnv.Load), except that an argument wholly inside the caller's current stack frame (between
 /// r10 - 512 and r10, which is always registered, or about to be, and writable) needs no table search. Any other
 /// pointer registers the run's regions first (JitState.EnsureRegions) and takes the default check, with its fault.</para>
@@ -33,8 +33,8 @@ internal static unsafe class CheckedHelpers
     private static readonly MethodInfo s_spinLock = typeof(NetSpinLockHelpers).GetMethod(nameof(NetSpinLockHelpers.SpinLock))!;
     private static readonly MethodInfo s_spinUnlock = typeof(NetSpinLockHelpers).GetMethod(nameof(NetSpinLockHelpers.SpinUnlock))!;
 
-    /// <summary>The checked site form of a default map helper: <c>(sites, site, r1, r2[, r3, r4], r10, state, env)</c>,
-    /// or null.</summary>
+    /// <summary>The checked form of a default map helper or spin lock: <c>(s, r1[, r2, r3, r4][, r10], env)</c> (the
+    /// parameters are named after what the call site loads), or null.</summary>
     public static MethodInfo? OnSite(MethodInfo helper) =>
         helper == s_lookup ? typeof(CheckedHelpers).GetMethod(nameof(Lookup))
         : helper == s_update ? typeof(CheckedHelpers).GetMethod(nameof(Update))
@@ -46,30 +46,30 @@ internal static unsafe class CheckedHelpers
     /// <summary>True for the default helpers checked code may call as they are without the run's regions.</summary>
     public static bool IsRegionFree(MethodInfo helper) => helper == s_redirect || helper == s_redirectMap;
 
-    /// <summary>bpf_map_lookup_elem (1), checked, on the site's cached map.</summary>
+    /// <summary>bpf_map_lookup_elem (1), checked, r1 resolved through the engine's cache.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong Lookup(MapSite?[] sites, int site, ulong r1, ulong r2, ulong r10, JitState s, RuntimeEnv env)
+    public static ulong Lookup(JitState s, ulong r1, ulong r2, ulong r10, RuntimeEnv env)
     {
-        var map = MapAt(sites, site, r1, env, HelperId.MapLookupElem);
+        var map = s.MapCache.Resolve(env, r1, HelperId.MapLookupElem);
         return MapHelpers.LookupResolved(map, Read(s, r2, (int)map.Spec.KeySize, r10), env.Cpu);
     }
 
-    /// <summary>bpf_map_update_elem (2), checked, on the site's cached map.</summary>
+    /// <summary>bpf_map_update_elem (2), checked, r1 resolved through the engine's cache.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong Update(MapSite?[] sites, int site, ulong r1, ulong r2, ulong r3, ulong r4, ulong r10, JitState s, RuntimeEnv env)
+    public static ulong Update(JitState s, ulong r1, ulong r2, ulong r3, ulong r4, ulong r10, RuntimeEnv env)
     {
-        var map = MapAt(sites, site, r1, env, HelperId.MapUpdateElem);
+        var map = s.MapCache.Resolve(env, r1, HelperId.MapUpdateElem);
         var spec = map.Spec;
         var key = Read(s, r2, (int)spec.KeySize, r10);
         var value = Read(s, r3, (int)spec.ValueSize, r10);
         return (ulong)map.Update(key, value, r4, env.Cpu);
     }
 
-    /// <summary>bpf_map_delete_elem (3), checked, on the site's cached map.</summary>
+    /// <summary>bpf_map_delete_elem (3), checked, r1 resolved through the engine's cache.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong Delete(MapSite?[] sites, int site, ulong r1, ulong r2, ulong r10, JitState s, RuntimeEnv env)
+    public static ulong Delete(JitState s, ulong r1, ulong r2, ulong r10, RuntimeEnv env)
     {
-        var map = MapAt(sites, site, r1, env, HelperId.MapDeleteElem);
+        var map = s.MapCache.Resolve(env, r1, HelperId.MapDeleteElem);
         return (ulong)map.Delete(Read(s, r2, (int)map.Spec.KeySize, r10));
     }
 
@@ -110,29 +110,6 @@ internal static unsafe class CheckedHelpers
         {
             s.MarkWritten(p);
         }
-    }
-
-    // The site's map for r1 when it last resolved the same handle with the same resolver (and so passed the
-    // compatibility check for this helper); otherwise resolved and checked as the default helper does.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static BpfMap MapAt(MapSite?[] sites, int site, ulong handle, RuntimeEnv env, HelperId func)
-    {
-        var s = sites[site];
-        if (s is not null && s.Handle == handle && ReferenceEquals(s.Resolver, env.Maps))
-        {
-            return s.Map;
-        }
-
-        return ResolveSite(sites, site, handle, env, func);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static BpfMap ResolveSite(MapSite?[] sites, int site, ulong handle, RuntimeEnv env, HelperId func)
-    {
-        var map = env.ResolveMap(handle);
-        MapFuncCompat.Check(map, func);
-        sites[site] = new MapSite(env.Maps!, handle, map);
-        return map;
     }
 
     // The `size` bytes at `p` for reading: inside the current frame [r10 - 512, r10) at once; else the default

@@ -119,7 +119,6 @@ public static class JitCompiler
         program.NeedsXdpFrame = cx.NeedsXdpFrame;
         program.HelperDelegates = [.. cx.Delegates];
         program.AccessHints = new int[cx.HintCount];
-        program.MapSites = new MapSite?[cx.MapSiteCount];
         program.IlSize = il.Offset;
         program.Body = (JitBody)method.CreateDelegate(typeof(JitBody), program);
         if (options.DumpIl is { } dump)

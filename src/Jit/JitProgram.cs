@@ -21,8 +21,6 @@ public sealed class JitProgram
     // a wrong answer.
     internal int[] AccessHints = [];
 
-    // Unchecked mode: per verified map helper call, the map it resolved last (VerifiedHelpers.MapAt).
-    internal MapSite?[] MapSites = [];
 
     private readonly int[] _entryOf;
     private readonly Lock _variantsLock = new();

@@ -67,6 +67,10 @@ internal sealed unsafe class JitState
     /// <summary>r0-r10 handed to the next activation.</summary>
     public readonly ulong* Args;
 
+    /// <summary>The map handles this engine's compiled code resolved (the map helpers' forms in VerifiedHelpers and
+    /// CheckedHelpers): the same cache the interpreter keeps.</summary>
+    public readonly MapHandleCache MapCache = new();
+
     /// <summary>Address of frame 0's first byte; frame n starts <c>n * 576</c> bytes higher.</summary>
     public readonly ulong StackBase;
 

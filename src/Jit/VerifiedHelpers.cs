@@ -14,8 +14,9 @@ namespace VethXdp.Jit;
 /// (kernel: check_map_func_compatibility() refused the program at load otherwise) and the region check of the key
 /// and value pointers (kernel: check_helper_mem_access() proved <c>key_size</c> / <c>value_size</c> initialised bytes
 /// readable at them: stack, packet or map value). r1 still goes through the environment's resolver (the verifier
-/// proved it is a map pointer, CONST_PTR_TO_MAP, so it resolves), cached per call site (<see cref="MapAt"/>): the same
-/// map object, and what the map does is unchanged. bpf_redirect_map: the compatibility check. bpf_xdp_load_bytes and
+/// proved it is a map pointer, CONST_PTR_TO_MAP, so it resolves), cached per engine (<see cref="JitState.MapCache"/>,
+/// which also makes the compatibility check once per map: a verified program passes it): the same map object, and
+/// what the map does is unchanged. bpf_redirect_map: the compatibility check. bpf_xdp_load_bytes and
 /// store_bytes: the region check of the buffer (check_helper_mem_access() again); the frame range checks stay. Spin locks: the region
 /// check and the per-run lock tracking (kernel: process_spin_lock() and the exit checks prove one lock at a time,
 /// released before exit); a lock word already set still faults.</para>
@@ -97,11 +98,8 @@ internal static unsafe class VerifiedHelpers
         typeof(NetSpinLockHelpers).GetMethod(nameof(NetSpinLockHelpers.SpinUnlockVerified))!,
     ];
 
-    /// <summary><see cref="MapAt"/>.</summary>
-    public static MethodInfo MapAtMethod { get; } = typeof(VerifiedHelpers).GetMethod(nameof(MapAt))!;
-
-    /// <summary>For a verified map helper, its form on a resolved map (<c>(map, r2[, r3, r4][, env])</c>), called
-    /// after <see cref="MapAt"/>; null for any other method.</summary>
+    /// <summary>For a verified map helper, its form on the engine's map cache (<c>(s, r1, r2[, r3, r4], env)</c>: the
+    /// parameters are named after what the call site loads); null for any other method.</summary>
     public static MethodInfo? OnMap(MethodInfo helper) => helper.Name switch
     {
         _ when helper.DeclaringType != typeof(VerifiedHelpers) => null,
@@ -125,51 +123,32 @@ internal static unsafe class VerifiedHelpers
     /// the run (see above).</summary>
     public static bool IsRunStateFree(MethodInfo helper) => s_runStateFree.Contains(helper);
 
-    /// <summary>The call site's map: the map <paramref name="handle"/> resolves to in <paramref name="env"/>, from the
-    /// site's cache when it last resolved the same handle with the same resolver (the cache entry is immutable, so
-    /// engines that share the program and race on a site cost each other a lookup, never a wrong map).</summary>
+    /// <summary>bpf_map_lookup_elem with r1 resolved through the engine's cache (<see cref="JitState.MapCache"/>). An
+    /// array (per-CPU or not) is looked up in line, as the kernel's fixup_bpf_calls() inlines map_gen_lookup for those
+    /// maps (<see cref="MapHelpers.LookupResolved"/>; the verifier proved key_size readable bytes at r2).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static BpfMap MapAt(MapSite?[] sites, int site, ulong handle, RuntimeEnv env)
+    public static ulong LookupIn(JitState s, ulong r1, ulong r2, RuntimeEnv env)
     {
-        var s = sites[site];
-        if (s is not null && s.Handle == handle && ReferenceEquals(s.Resolver, env.Maps))
-        {
-            return s.Map;
-        }
-
-        return ResolveSite(sites, site, handle, env);
+        var map = s.MapCache.Resolve(env, r1, HelperId.MapLookupElem);
+        return MapHelpers.LookupResolved(map, new ReadOnlySpan<byte>((void*)r2, (int)map.Spec.KeySize), env.Cpu);
     }
 
-    /// <summary>bpf_map_lookup_elem on a resolved map (the verified call with a site cache). An array (per-CPU or
-    /// not) is looked up in line, as the kernel's fixup_bpf_calls() inlines map_gen_lookup for those maps: the u32
-    /// key read at r2 (the verifier proved key_size = 4 readable bytes there), no virtual call, no span.</summary>
+    /// <summary>bpf_map_update_elem with r1 resolved through the engine's cache.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong LookupIn(BpfMap map, ulong r2, RuntimeEnv env) =>
-        map is ArrayMap array
-            ? array.LookupIndex(Unsafe.ReadUnaligned<uint>((void*)r2), env.Cpu)
-            : map.Lookup(new ReadOnlySpan<byte>((void*)r2, (int)map.Spec.KeySize), env.Cpu);
-
-    /// <summary>bpf_map_update_elem on a resolved map.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong UpdateIn(BpfMap map, ulong r2, ulong r3, ulong r4, RuntimeEnv env)
+    public static ulong UpdateIn(JitState s, ulong r1, ulong r2, ulong r3, ulong r4, RuntimeEnv env)
     {
+        var map = s.MapCache.Resolve(env, r1, HelperId.MapUpdateElem);
         var spec = map.Spec;
         return (ulong)map.Update(
             new ReadOnlySpan<byte>((void*)r2, (int)spec.KeySize), new ReadOnlySpan<byte>((void*)r3, (int)spec.ValueSize), r4, env.Cpu);
     }
 
-    /// <summary>bpf_map_delete_elem on a resolved map.</summary>
+    /// <summary>bpf_map_delete_elem with r1 resolved through the engine's cache.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong DeleteIn(BpfMap map, ulong r2) =>
-        (ulong)map.Delete(new ReadOnlySpan<byte>((void*)r2, (int)map.Spec.KeySize));
-
-    // The site's first call, or a new handle or resolver: resolve (faulting as the helper does when r1 is no map).
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static BpfMap ResolveSite(MapSite?[] sites, int site, ulong handle, RuntimeEnv env)
+    public static ulong DeleteIn(JitState s, ulong r1, ulong r2, RuntimeEnv env)
     {
-        var map = env.ResolveMap(handle);
-        sites[site] = new MapSite(env.Maps!, handle, map);
-        return map;
+        var map = s.MapCache.Resolve(env, r1, HelperId.MapDeleteElem);
+        return (ulong)map.Delete(new ReadOnlySpan<byte>((void*)r2, (int)map.Spec.KeySize));
     }
 
     /// <summary>bpf_map_lookup_elem(map, key) (1) for verified code: the value's address or 0.</summary>
@@ -197,17 +176,4 @@ internal static unsafe class VerifiedHelpers
         var map = env.ResolveMap(r1);
         return (ulong)map.Delete(new ReadOnlySpan<byte>((void*)r2, (int)map.Spec.KeySize));
     }
-}
-
-/// <summary>What a verified map helper's call site resolved last: the resolver, the handle and the map.</summary>
-internal sealed class MapSite(IMapResolver resolver, ulong handle, BpfMap map)
-{
-    /// <summary>The environment's resolver when the handle was resolved.</summary>
-    public IMapResolver Resolver { get; } = resolver;
-
-    /// <summary>The handle (r1).</summary>
-    public ulong Handle { get; } = handle;
-
-    /// <summary>The map it named.</summary>
-    public BpfMap Map { get; } = map;
 }

@@ -14,7 +14,7 @@ namespace VethXdp.Jit.Emitters;
 /// <para>Around every call the instruction count goes to the state (callbacks count into it) and comes back, the call's
 /// index goes to the state (a fault the helper raises gets it), and afterwards a pending tail call is taken. Unchecked
 /// code binds the verified forms of some helpers (<see cref="VerifiedHelpers"/>: no checks the verifier made, map
-/// pointers resolved through a per-site cache); around those that start no callback and no tail call only the call's
+/// pointers resolved through the engine's map cache); around those that start no callback and no tail call only the call's
 /// index is stored; and a bpf_loop with a constant callback runs inline, its callback as a BPF-to-BPF call.</para>
 /// <para>A BPF-to-BPF call saves the return site and r6-r10 in the frame at the current depth and jumps to the
 /// callee's label with a fresh stack frame; its exit pops the frame and switches back to the return site. One method
@@ -144,26 +144,8 @@ internal static class CallEmitter
 
         if (plain && VerifiedHelpers.OnMap(m) is { } onMap)
         {
-            // map = the site's cached map for r1 (VerifiedHelpers.MapAt); r0 = helper(map, args..., env)
-            cx.LdCode();
-            il.Emit(OpCodes.Ldfld, JitMethods.MapSites);
-            cx.LdI4(cx.MapSiteCount++);
-            cx.LdReg(1);
-            il.Emit(OpCodes.Ldloc, cx.Env);
-            cx.Call(VerifiedHelpers.MapAtMethod);
-            var ps = onMap.GetParameters();
-            for (int i = 1; i < ps.Length; i++)
-            {
-                if (ps[i].ParameterType == typeof(RuntimeEnv))
-                {
-                    il.Emit(OpCodes.Ldloc, cx.Env);
-                }
-                else
-                {
-                    cx.LdReg(i + 1);
-                }
-            }
-
+            // r0 = helper(state, r1, r2..., env): r1 resolved through the engine's map cache.
+            LdNamedArgs(cx, onMap);
             cx.Call(onMap);
             cx.StReg(0);
             return;
@@ -212,29 +194,7 @@ internal static class CallEmitter
         il.Emit(OpCodes.Stfld, JitMethods.Pc);
         if (CheckedHelpers.OnSite(m) is { } onSite)
         {
-            foreach (var p in onSite.GetParameters())
-            {
-                switch (p.Name)
-                {
-                    case "sites":
-                        cx.LdCode();
-                        il.Emit(OpCodes.Ldfld, JitMethods.MapSites);
-                        break;
-                    case "site":
-                        cx.LdI4(cx.MapSiteCount++);
-                        break;
-                    case "s":
-                        cx.LdState();
-                        break;
-                    case "env":
-                        il.Emit(OpCodes.Ldloc, cx.Env);
-                        break;
-                    default:
-                        cx.LdReg(int.Parse(p.Name!.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture));
-                        break;
-                }
-            }
-
+            LdNamedArgs(cx, onSite);
             cx.Call(onSite);
         }
         else
@@ -478,6 +438,27 @@ internal static class CallEmitter
             il.Emit(OpCodes.Br, cx.TailHandler);
         });
         il.Emit(OpCodes.Brtrue, stub);
+    }
+
+    // Pushes the arguments of a helper form whose parameters are named after what the call site has: `s` the state,
+    // `env` the environment, `rN` register N (VerifiedHelpers.OnMap, CheckedHelpers.OnSite).
+    private static void LdNamedArgs(EmitContext cx, MethodInfo form)
+    {
+        foreach (var p in form.GetParameters())
+        {
+            switch (p.Name)
+            {
+                case "s":
+                    cx.LdState();
+                    break;
+                case "env":
+                    cx.Il.Emit(OpCodes.Ldloc, cx.Env);
+                    break;
+                default:
+                    cx.LdReg(int.Parse(p.Name!.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture));
+                    break;
+            }
+        }
     }
 
     private static bool HasHelperSignature(MethodInfo m)

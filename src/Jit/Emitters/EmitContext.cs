@@ -196,9 +196,6 @@ internal sealed class EmitContext
         Call(JitMethods.RefreshPacketBounds);
     }
 
-    /// <summary>Verified map helper calls given a site cache so far (the length of <see cref="JitProgram.MapSites"/>).</summary>
-    public int MapSiteCount { get; set; }
-
     /// <summary>Access sites given a region hint so far (the length of <see cref="JitProgram.AccessHints"/>).</summary>
     public int HintCount { get; private set; }
 

@@ -26,7 +26,6 @@ internal static class JitMethods
     public static readonly FieldInfo PacketLo = Field(nameof(JitState.PacketLo));
     public static readonly FieldInfo PacketHi = Field(nameof(JitState.PacketHi));
     public static readonly FieldInfo AccessHints = typeof(JitProgram).GetField(nameof(JitProgram.AccessHints), BindingFlags.NonPublic | BindingFlags.Instance)!;
-    public static readonly FieldInfo MapSites = typeof(JitProgram).GetField(nameof(JitProgram.MapSites), BindingFlags.NonPublic | BindingFlags.Instance)!;
     public static readonly FieldInfo HelperDelegates = typeof(JitProgram).GetField(nameof(JitProgram.HelperDelegates), BindingFlags.NonPublic | BindingFlags.Instance)!;
 
     public static readonly FieldInfo FrameReturnSite = FrameField(nameof(JitFrame.ReturnSite));
