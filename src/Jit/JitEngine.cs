@@ -167,7 +167,7 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
             return RepeatLean(buffer, runs);
         }
 
-        return _checkedXdp ? RepeatChecked(buffer, runs) : RepeatOther(buffer, runs);
+        return _checkedXdp ? RepeatChecked(buffer, runs) : XdpRepeat.Loop(this, buffer, runs);
     }
 
     // One loop per kind of run, each in a method of its own: the run inlines into it with the registers to itself,
@@ -294,21 +294,6 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
         return r0;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private ulong RepeatOther(XdpBuffer buffer, long runs)
-    {
-        var env = Env;
-        var trace = env.Trace;
-        var events = env.Events;
-        ulong r0 = 0;
-        for (long i = 0; i < runs; i++)
-        {
-            XdpRepeat.DropOutput(trace, events);
-            r0 = RunXdp(buffer).R0;
-        }
-
-        return r0;
-    }
 
     // Checked code over an XdpBuffer: the general path's run with lazy regions, as the interpreter's RunXdp(XdpBuffer).
     // - The context, the packet and frame 0 are registered (and Env.Xdp set) only when the run first needs the

@@ -25,12 +25,7 @@ public sealed unsafe partial class BpfInterpreter
             ulong last = 0;
             for (long i = 0; i < runs; i++)
             {
-                // XdpRepeat.DropOutput, without its argument checks.
-                if (trace.Count != 0 || events.Count != 0)
-                {
-                    trace.Clear();
-                    events.Clear();
-                }
+                XdpRepeat.DropOutput(trace, events);
                 last = RunXdp(buffer).R0;
             }
 
@@ -60,12 +55,7 @@ public sealed unsafe partial class BpfInterpreter
         {
             for (long i = 0; i < runs; i++)
             {
-                // XdpRepeat.DropOutput, without its argument checks.
-                if (trace.Count != 0 || events.Count != 0)
-                {
-                    trace.Clear();
-                    events.Clear();
-                }
+                XdpRepeat.DropOutput(trace, events);
 
                 // What BeginRun resets for every run (a run that took no tail call left both as they are).
                 if (env.TailCallCount != 0)
