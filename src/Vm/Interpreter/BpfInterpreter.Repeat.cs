@@ -39,16 +39,8 @@ public sealed unsafe partial class BpfInterpreter
 
         var regions = BeginRun();
         int baseCount = regions.Count;
-        var context = buffer.Context;
-        if (!ReferenceEquals(_ctx, context))
-        {
-            _ctx = context;
-        }
-
-        if (!ReferenceEquals(_pendingBuffer, buffer))
-        {
-            _pendingBuffer = buffer;
-        }
+        SetPendingBuffer(buffer);
+        ulong address = buffer.Context.Address;
 
         ulong r0 = 0;
         try
@@ -68,20 +60,11 @@ public sealed unsafe partial class BpfInterpreter
                     env.PendingTailCall = null;
                 }
 
-                _regionsPending = true;
-                _pktStart = buffer.DataMeta;
-                _pktLen = buffer.DataEnd - buffer.DataMeta;
-                SetContextRegion(NoContext, hasContext: true);
-                r0 = RunLean(context.Address);
-                if (_regionsPending)
+                BeginPendingRegions(buffer);
+                r0 = RunLean(address);
+                if (EndPendingRegions())
                 {
-                    _regionsPending = false;
-                }
-                else
-                {
-                    // The run registered its regions (MaterializeRegions): undo that as RunXdp's end does.
-                    env.PacketRegionIndex = -1;
-                    env.Xdp = null;
+                    // The run registered its regions: undo the rest as RunXdp's end (EndRun) does.
                     regions.Truncate(baseCount);
                     _packetRegion = -1;
                 }
@@ -89,16 +72,7 @@ public sealed unsafe partial class BpfInterpreter
         }
         finally
         {
-            if (_regionsPending)
-            {
-                _regionsPending = false;
-            }
-            else
-            {
-                env.PacketRegionIndex = -1;
-                env.Xdp = null;
-            }
-
+            EndPendingRegions();
             EndRun(regions, baseCount);
         }
 

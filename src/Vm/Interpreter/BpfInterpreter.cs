@@ -222,40 +222,59 @@ public sealed unsafe partial class BpfInterpreter : IDisposable, IBpfCallbackInv
         int baseCount = regions.Count;
         try
         {
-            // Reference stores only when they change (each is a GC write barrier).
-            var context = buffer.Context;
-            if (!ReferenceEquals(_ctx, context))
-            {
-                _ctx = context;
-            }
-
-            if (!ReferenceEquals(_pendingBuffer, buffer))
-            {
-                _pendingBuffer = buffer;
-            }
-
-            // The context, the packet and frame 0 are registered when the run first needs the region table
-            // (MaterializeRegions); until then the loop checks accesses against these bounds, which are the same.
-            _regionsPending = true;
-            _pktStart = buffer.DataMeta;
-            _pktLen = buffer.DataEnd - buffer.DataMeta;
-            SetContextRegion(NoContext, hasContext: true);
-            return Run(context.Address, 0, null, 0);
+            SetPendingBuffer(buffer);
+            BeginPendingRegions(buffer);
+            return Run(buffer.Context.Address, 0, null, 0);
         }
         finally
         {
-            if (_regionsPending)
-            {
-                _regionsPending = false;
-            }
-            else
-            {
-                Env.PacketRegionIndex = -1;
-                Env.Xdp = null;
-            }
-
+            EndPendingRegions();
             EndRun(regions, baseCount);
         }
+    }
+
+    // The buffer (and its context) a RunXdp(XdpBuffer) run's lazily registered regions come from. Reference stores
+    // only when they change (each is a GC write barrier).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void SetPendingBuffer(XdpBuffer buffer)
+    {
+        var context = buffer.Context;
+        if (!ReferenceEquals(_ctx, context))
+        {
+            _ctx = context;
+        }
+
+        if (!ReferenceEquals(_pendingBuffer, buffer))
+        {
+            _pendingBuffer = buffer;
+        }
+    }
+
+    // The context, the packet and frame 0 are registered when the run first needs the region table
+    // (MaterializeRegions); until then the loop checks accesses against these bounds, which are the same.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void BeginPendingRegions(XdpBuffer buffer)
+    {
+        _regionsPending = true;
+        _pktStart = buffer.DataMeta;
+        _pktLen = buffer.DataEnd - buffer.DataMeta;
+        SetContextRegion(NoContext, hasContext: true);
+    }
+
+    // The end of a run that began with BeginPendingRegions: true when it registered its regions (MaterializeRegions),
+    // whose Env.Xdp and packet index are then undone here (the caller truncates the table).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool EndPendingRegions()
+    {
+        if (_regionsPending)
+        {
+            _regionsPending = false;
+            return false;
+        }
+
+        Env.PacketRegionIndex = -1;
+        Env.Xdp = null;
+        return true;
     }
 
     /// <summary>Releases the pinned stacks; later runs throw <see cref="ObjectDisposedException"/>.</summary>
