@@ -175,15 +175,9 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
     [MethodImpl(MethodImplOptions.NoInlining)]
     private ulong RepeatLean(XdpBuffer buffer, long runs)
     {
-        // What every lean run sets and no lean run changes (the context: BeginLean), once for the loop.
+        // What every lean run sets and no lean run changes (the context), once for the loop.
         var s = _s;
-        var ctx = buffer.Context;
-        ulong address = ctx.Address;
-        s.CtxAddress = address;
-        if (!ReferenceEquals(s.Ctx, ctx))
-        {
-            s.Ctx = ctx;
-        }
+        ulong address = SetLeanContext(s, buffer);
 
         if (!_leanCatches)
         {
@@ -219,9 +213,7 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
         for (long i = 0; i < runs; i++)
         {
             XdpRepeat.DropOutput(trace, events);
-            s.Executed = 0;
-            args[1] = address;
-            args[10] = s.EnterFrame0(clear);
+            BeginLeanRun(s, args, address, clear);
             if (catches)
             {
                 // What RunLeanCatching sets: the call index a helper's fault names, the depth frames are dropped to.
@@ -502,22 +494,32 @@ public sealed unsafe class JitEngine : IBpfEngine, IBpfCallbackInvoker
         return new RunResult(r0, s.Executed);
     }
 
-    // What a lean run sets before its code runs: the count, the context, r1 and r10 (frame 0 cleared to its verified
-    // depth).
+    // What a lean run sets before its code runs: the context (SetLeanContext, which no lean run changes, so a loop of
+    // runs sets it once), then the count, r1 and r10 (frame 0 cleared to its verified depth: BeginLeanRun).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void BeginLean(JitState s, XdpBuffer buffer)
+    private void BeginLean(JitState s, XdpBuffer buffer) => BeginLeanRun(s, s.Args, SetLeanContext(s, buffer), _mainFrameClear);
+
+    // The run's context in the state; its address (r1).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong SetLeanContext(JitState s, XdpBuffer buffer)
     {
         var ctx = buffer.Context;
         ulong address = ctx.Address;
-        s.Executed = 0;
         s.CtxAddress = address;
         if (!ReferenceEquals(s.Ctx, ctx))
         {
             s.Ctx = ctx;
         }
 
-        s.Args[1] = address;
-        s.Args[10] = s.EnterFrame0(_mainFrameClear);
+        return address;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BeginLeanRun(JitState s, ulong* args, ulong address, int frameClear)
+    {
+        s.Executed = 0;
+        args[1] = address;
+        args[10] = s.EnterFrame0(frameClear);
     }
 
     // The lean run of a program that calls helpers or functions: what a helper throws becomes the interpreter's fault
