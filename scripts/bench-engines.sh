@@ -7,9 +7,13 @@
 # CLI=DIR picks another build directory. Prints one line per program: name, our median, the kernel's median (if asked).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-engine=${1:?usage: bench-engines.sh ENGINE [N]}
+case "${1:-}" in interp|jit-checked|jit) ;; *) set -- ;; esac
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then echo "usage: bench-engines.sh interp|jit-checked|jit [N]" >&2; exit 2; fi
+engine=$1
 n=${2:-3}
+case "$n" in ''|*[!0-9]*|0) echo "bench-engines.sh: N must be a positive number of runs, not '$n'" >&2; exit 2 ;; esac
 cli=${CLI:-$root/src/Cli/bin/Release/net10.0}
+if [ ! -f "$cli/vethxdp.dll" ]; then echo "bench-engines.sh: $cli/vethxdp.dll is missing (dotnet build src/Cli -c Release)" >&2; exit 2; fi
 c=$root/corpus/xdp
 udp=020000000002020000000001080045000032000100004011f96c0a0000010a000002d4310035001e0000$(printf '0%.0s' $(seq 44))
 tcp=02000000000202000000000108004500002800014000400626cd0a0000010a0000029c400050000003e8000000005002fffffb670000
